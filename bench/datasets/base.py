@@ -1,0 +1,72 @@
+"""Dataset objects: a named, ordered collection of sequences loaded lazily.
+
+A dataset opener is registered with :func:`bench.core.register_dataset` and called as
+``opener(root, **options) -> Dataset``. The harness opens datasets through
+:func:`open_dataset` and never needs to know the layout on disk.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List, Optional, Sequence as Seq, Union
+
+from ..core.errors import UnknownNameError
+from ..core.registry import DATASETS
+
+
+class Dataset:
+    """Sequences of one benchmark.
+
+    ``protocol`` says how trackers are run and scored: ``"ope"`` (one-pass, OTB /
+    LaSOT / synthetic), ``"vot"`` (supervised reset), ``"got10k"`` (one-pass, AO/SR)
+    or ``"mot"``. ``meta`` holds protocol settings (VOT edition and EAO interval,
+    attribute names, ...). ``loader(name)`` builds one sequence.
+    """
+
+    def __init__(self, name: str, protocol: str, names: Seq[str], loader: Callable[[str], object],
+                 root: Optional[Union[str, Path]] = None, meta: Optional[Dict[str, object]] = None):
+        self.name = name
+        self.protocol = protocol
+        self._names = list(names)
+        self._loader = loader
+        self.root = None if root is None else Path(root)
+        self.meta: Dict[str, object] = dict(meta or {})
+        self._cache: Dict[str, object] = {}
+
+    def names(self) -> List[str]:
+        return list(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._names
+
+    def __getitem__(self, name: str):
+        if name not in self._names:
+            raise UnknownNameError(f"sequence of {self.name}", name, self._names)
+        if name not in self._cache:
+            self._cache[name] = self._loader(name)
+        return self._cache[name]
+
+    def __iter__(self) -> Iterator[object]:
+        for n in self._names:
+            yield self[n]
+
+    def select(self, names: Optional[Seq[str]]) -> "Dataset":
+        """The same dataset restricted to ``names`` (in that order); unknown names raise."""
+        if not names:
+            return self
+        for n in names:
+            if n not in self._names:
+                raise UnknownNameError(f"sequence of {self.name}", n, self._names)
+        sub = Dataset(self.name, self.protocol, list(names), self._loader, self.root, self.meta)
+        sub._cache = self._cache
+        return sub
+
+
+def open_dataset(name: str, root: Optional[Union[str, Path]] = None, **options) -> Dataset:
+    """Open registered dataset ``name`` at ``root`` (None = the dataset's default root)."""
+    import bench.datasets  # noqa: F401  (registers the built-in datasets)
+
+    entry = DATASETS.get(name)
+    return entry.obj(root, **options)
