@@ -1,0 +1,217 @@
+"""Published result tables (``configs/published/*.yaml``) and the published-vs-measured check.
+
+A table names a dataset and lists entries; each entry is one published row (tracker,
+source, the results folder that should reproduce it) with values::
+
+    values:
+      success_auc: {value: 0.658, rounding: 0.001}
+      precision_20: {value: 0.914, rounding: 0.001, check: false, check_reason: "..."}
+
+Values are fractions in the JSON report's units. ``rounding`` is the unit of the last
+printed digit: a measured value **agrees** when ``|measured - published| <= rounding / 2``
+(it rounds to the published number). ``tolerance`` (absolute) may replace that bound
+only with a ``tolerance_reason``; ``check: false`` (with ``check_reason``) makes a value
+informational. Entries whose results folder is absent are reported as "no results" and
+never fail the check.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+
+from .core.config import read_yaml
+from .core.errors import ConfigError, UnknownNameError
+from .report.table import format_table
+
+_EPS = 1e-9
+
+
+@dataclasses.dataclass
+class PublishedValue:
+    metric: str
+    value: float
+    rounding: float
+    tolerance: Optional[float] = None
+    tolerance_reason: str = ""
+    check: bool = True
+    check_reason: str = ""
+
+    @property
+    def bound(self) -> float:
+        """Largest absolute difference that still agrees."""
+        return self.tolerance if self.tolerance is not None else self.rounding / 2.0
+
+
+@dataclasses.dataclass
+class PublishedEntry:
+    tracker: str
+    results: str
+    source: str
+    values: List[PublishedValue]
+    note: str = ""
+
+
+@dataclasses.dataclass
+class PublishedTable:
+    path: Path
+    dataset: str
+    protocol: str
+    description: str
+    entries: List[PublishedEntry]
+    metrics: Dict[str, str] = dataclasses.field(default_factory=dict)
+    eval_options: Dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class Row:
+    """One published-vs-measured comparison."""
+
+    tracker: str
+    results: str
+    metric: str
+    published: float
+    measured: Optional[float]
+    bound: float
+    status: str  # "ok", "FAIL", "info", "no results", "no metric"
+
+    @property
+    def diff(self) -> Optional[float]:
+        return None if self.measured is None else self.measured - self.published
+
+
+def _need(d: Dict[str, Any], key: str, where: str) -> Any:
+    if key not in d or d[key] in (None, ""):
+        raise ConfigError(f"{where}: missing '{key}'")
+    return d[key]
+
+
+def load_published(path: Union[str, Path]) -> PublishedTable:
+    """Read and validate a published table; errors name the file and the entry."""
+    path = Path(path)
+    data = read_yaml(path)
+    dataset = _need(data, "dataset", str(path))
+    entries_raw = _need(data, "entries", str(path))
+    if not isinstance(entries_raw, list):
+        raise ConfigError(f"{path}: 'entries' must be a list")
+    entries = []
+    for i, e in enumerate(entries_raw):
+        where = f"{path}: entry {i + 1}"
+        if not isinstance(e, dict):
+            raise ConfigError(f"{where}: expected a mapping")
+        tracker = str(_need(e, "tracker", where))
+        where = f"{path}: entry '{tracker}'"
+        vals_raw = _need(e, "values", where)
+        if not isinstance(vals_raw, dict):
+            raise ConfigError(f"{where}: 'values' must be a mapping")
+        values = []
+        for metric, v in vals_raw.items():
+            vw = f"{where}, value '{metric}'"
+            if not isinstance(v, dict):
+                raise ConfigError(f"{vw}: expected {{value: ..., rounding: ...}}")
+            unknown = set(v) - {f.name for f in dataclasses.fields(PublishedValue)}
+            if unknown:
+                raise ConfigError(f"{vw}: unknown key(s) {sorted(unknown)}")
+            try:
+                pv = PublishedValue(metric=str(metric), value=float(_need(v, "value", vw)),
+                                    rounding=float(_need(v, "rounding", vw)),
+                                    tolerance=None if v.get("tolerance") is None else float(v["tolerance"]),
+                                    tolerance_reason=str(v.get("tolerance_reason", "")),
+                                    check=bool(v.get("check", True)), check_reason=str(v.get("check_reason", "")))
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{vw}: {exc}") from None
+            if pv.tolerance is not None and not pv.tolerance_reason:
+                raise ConfigError(f"{vw}: 'tolerance' needs a 'tolerance_reason'")
+            if not pv.check and not pv.check_reason:
+                raise ConfigError(f"{vw}: 'check: false' needs a 'check_reason'")
+            values.append(pv)
+        entries.append(PublishedEntry(tracker=tracker, results=str(e.get("results") or tracker),
+                                      source=str(_need(e, "source", where)), values=values,
+                                      note=str(e.get("note", "") or "")))
+    return PublishedTable(path=path, dataset=str(dataset), protocol=str(data.get("protocol", "")),
+                          description=str(data.get("description", "")), entries=entries,
+                          metrics=dict(data.get("metrics") or {}),
+                          eval_options=dict(data.get("eval_options") or {}))
+
+
+Evaluator = Callable[[str, Path], Dict[str, Any]]
+
+
+def compare(table: PublishedTable, results_root: Union[str, Path], evaluate: Evaluator,
+            trackers: Optional[Sequence[str]] = None) -> List[Row]:
+    """Compare each entry with ``evaluate(results_name, results_root / results_name)['metrics']``.
+
+    ``trackers`` restricts the entries (by tracker or results name). A results folder that
+    does not exist gives rows with status "no results". Reports are evaluated once per folder.
+    """
+    results_root = Path(results_root)
+    entries = table.entries
+    if trackers:
+        known = {e.tracker for e in entries} | {e.results for e in entries}
+        for t in trackers:
+            if t not in known:
+                raise UnknownNameError("published tracker", t, known)
+        entries = [e for e in entries if e.tracker in trackers or e.results in trackers]
+    cache: Dict[str, Optional[Dict[str, Any]]] = {}
+    rows: List[Row] = []
+    for e in entries:
+        if e.results not in cache:
+            folder = results_root / e.results
+            cache[e.results] = evaluate(e.results, folder).get("metrics", {}) if folder.is_dir() else None
+        metrics = cache[e.results]
+        for v in e.values:
+            if metrics is None:
+                rows.append(Row(e.tracker, e.results, v.metric, v.value, None, v.bound, "no results"))
+                continue
+            m = metrics.get(v.metric)
+            if m is None:
+                rows.append(Row(e.tracker, e.results, v.metric, v.value, None, v.bound, "no metric"))
+                continue
+            m = float(m)
+            if not v.check:
+                status = "info"
+            else:
+                status = "ok" if abs(m - v.value) <= v.bound + _EPS else "FAIL"
+            rows.append(Row(e.tracker, e.results, v.metric, v.value, m, v.bound, status))
+    return rows
+
+
+def failed(rows: Sequence[Row]) -> List[Row]:
+    """Rows that fail the check (a metric the evaluator did not produce also fails)."""
+    return [r for r in rows if r.status in ("FAIL", "no metric")]
+
+
+def format_rows(table: PublishedTable, rows: Sequence[Row]) -> str:
+    """The published-vs-measured table, then the sources and notes of the entries shown."""
+
+    def num(x: Optional[float], sign: bool = False) -> str:
+        if x is None:
+            return "-"
+        return f"{x:+.4f}" if sign else f"{x:.4f}"
+
+    body = [[r.tracker, r.results, r.metric, num(r.published), num(r.measured), num(r.diff, True),
+             f"{r.bound:.4f}", r.status] for r in rows]
+    text = format_table(["Tracker", "Results", "Metric", "Published", "Measured", "Diff", "Allowed", "Status"],
+                        body, align="lllrrrrl")
+    shown = {r.tracker for r in rows}
+    lines = [f"{table.description or table.dataset} ({table.path.name})", "", text, "", "Sources:"]
+    for e in table.entries:
+        if e.tracker not in shown:
+            continue
+        lines.append(f"  {e.tracker}: {e.source}")
+        if e.note:
+            lines.append(f"    note: {e.note}")
+        for v in e.values:
+            if v.tolerance is not None:
+                lines.append(f"    {v.metric}: tolerance {v.tolerance:g} ({v.tolerance_reason})")
+            if not v.check:
+                lines.append(f"    {v.metric}: not checked ({v.check_reason})")
+    bad = failed(rows)
+    missing = sorted({r.results for r in rows if r.status == "no results"})
+    lines.append("")
+    if missing:
+        lines.append("No results (not checked): " + ", ".join(missing))
+    checked = [r for r in rows if r.status in ("ok", "FAIL", "no metric")]
+    lines.append(f"{len(checked) - len(bad)}/{len(checked)} checked values agree with the published table"
+                 + ("" if not bad else f"; FAILED: " + ", ".join(f"{r.results}/{r.metric}" for r in bad)))
+    return "\n".join(lines)

@@ -1,0 +1,168 @@
+"""PNG plots of reports (matplotlib, Agg backend: no display needed).
+
+* OTB-style success and precision plots, the score in the legend (``Tracker [0.658]``),
+  trackers sorted by that score;
+* a per-attribute breakdown (success AUC per OTB attribute and tracker; the AUC of an
+  attribute is the mean of its sequences' AUCs, which equals the AUC of their mean
+  success curve);
+* for VOT, the expected-overlap curve with the EAO interval shaded, and the
+  accuracy-robustness plot.
+
+Every function takes report dicts (the JSON report contract) and writes one file.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+PathLike = Union[str, Path]
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: PathLike) -> Path:
+    from ..core.io import atomic_write_bytes
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    _plt().close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+    return Path(path)
+
+
+def _curves(reports, curve_key: str, score_key: str):
+    out = []
+    for r in reports:
+        m = r.get("metrics", {})
+        if m.get(curve_key) is None:
+            continue
+        out.append((r.get("tracker") or "?", np.asarray(m[curve_key], dtype=float), m.get(score_key)))
+    out.sort(key=lambda t: -(t[2] if t[2] is not None else -1))
+    return out
+
+
+def success_plot(reports: Sequence[Mapping], path: PathLike, title: str = "Success plot") -> Optional[Path]:
+    """Success rate vs overlap threshold; legend ``name [AUC]``."""
+    curves = _curves(reports, "success_curve", "success_auc")
+    if not curves:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    for name, c, s in curves:
+        ax.plot(np.linspace(0, 1, len(c)), c, lw=2, label=f"{name} [{s:.3f}]")
+    ax.set(xlabel="Overlap threshold", ylabel="Success rate", title=title, xlim=(0, 1), ylim=(0, 1.02))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8)
+    return _save(fig, path)
+
+
+def precision_plot(reports: Sequence[Mapping], path: PathLike, title: str = "Precision plot") -> Optional[Path]:
+    """Precision vs location error threshold (px); legend ``name [precision at 20 px]``."""
+    curves = _curves(reports, "precision_curve", "precision_20")
+    if not curves:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    for name, c, s in curves:
+        ax.plot(np.arange(len(c)), c, lw=2, label=f"{name} [{s:.3f}]")
+    ax.set(xlabel="Location error threshold (px)", ylabel="Precision", title=title,
+           xlim=(0, len(curves[0][1]) - 1), ylim=(0, 1.02))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    return _save(fig, path)
+
+
+def attribute_scores(report: Mapping, attributes: Mapping[str, Sequence[str]],
+                     key: str = "success_auc") -> Dict[str, Tuple[float, int]]:
+    """Per attribute: (mean of the per-sequence ``key`` over its sequences, number of sequences)."""
+    seqs = report.get("sequences") or {}
+    per: Dict[str, List[float]] = {}
+    for name, m in seqs.items():
+        v = m.get(key)
+        if v is None:
+            continue
+        for a in attributes.get(name, ()):
+            per.setdefault(a, []).append(float(v))
+    return {a: (float(np.mean(v)), len(v)) for a, v in sorted(per.items())}
+
+
+def attribute_plot(reports: Sequence[Mapping], attributes: Mapping[str, Sequence[str]], path: PathLike,
+                   key: str = "success_auc", title: str = "Success AUC per attribute") -> Optional[Path]:
+    """Grouped bars: one group per attribute (``name (n sequences)``), one bar per tracker."""
+    table = [(r.get("tracker") or "?", attribute_scores(r, attributes, key)) for r in reports]
+    attrs = sorted({a for _, s in table for a in s})
+    if not attrs:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(attrs) + 2), 4.5))
+    width = 0.8 / max(len(table), 1)
+    x = np.arange(len(attrs))
+    for i, (name, scores) in enumerate(table):
+        vals = [scores.get(a, (np.nan, 0))[0] for a in attrs]
+        overall = (reports[i].get("metrics") or {}).get(key)
+        label = name if overall is None else f"{name} [{overall:.3f}]"
+        ax.bar(x + (i - (len(table) - 1) / 2) * width, vals, width, label=label)
+    counts = {a: max(s.get(a, (0, 0))[1] for _, s in table) for a in attrs}
+    ax.set_xticks(x, [f"{a} ({counts[a]})" for a in attrs], rotation=35, ha="right", fontsize=8)
+    ax.set(ylabel=key, title=title, ylim=(0, 1))
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def eao_plot(reports: Sequence[Mapping], path: PathLike, interval: Optional[Sequence[int]] = None,
+             title: str = "Expected average overlap") -> Optional[Path]:
+    """Expected-overlap curve per tracker, the EAO interval shaded; legend ``name [EAO]``."""
+    curves = _curves(reports, "eao_curve", "eao")
+    if not curves:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for name, c, s in curves:
+        label = name if s is None else f"{name} [{s:.3f}]"
+        ax.plot(np.arange(len(c)), c, lw=1.5, label=label)
+    if interval is not None:
+        ax.axvspan(interval[0], interval[1], color="grey", alpha=0.15, label=f"interval {list(interval)}")
+    ax.set(xlabel="Sequence length (frames)", ylabel="Expected overlap", title=title, ylim=(0, 1))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def ar_plot(reports: Sequence[Mapping], path: PathLike, sensitivity: float = 30.0,
+            title: str = "Accuracy-robustness") -> Optional[Path]:
+    """Accuracy vs reliability ``exp(-sensitivity * failures / frames)`` (vot-toolkit AR plot, S = 30)."""
+    pts = []
+    for r in reports:
+        m = r.get("metrics", {})
+        if m.get("accuracy") is None:
+            continue
+        frames = m.get("frames")
+        fails = m.get("failures")
+        if frames and fails is not None:
+            rel = float(np.exp(-sensitivity * float(fails) / float(frames)))
+            xlabel = f"Robustness: exp(-{sensitivity:g} x failures / frames)"
+        else:
+            rel = float(m.get("robustness") or 0.0)
+            xlabel = "Robustness"
+        pts.append((r.get("tracker") or "?", rel, float(m["accuracy"])))
+    if not pts:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for name, x, y in pts:
+        ax.scatter([x], [y], s=50, label=f"{name} [A {y:.3f}]")
+    ax.set(xlabel=xlabel, ylabel="Accuracy", title=title, xlim=(0, 1.02), ylim=(0, 1.02))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    return _save(fig, path)

@@ -1,0 +1,1 @@
+"""Demo plugin for the bench toolkit (test fixture)."""
