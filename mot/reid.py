@@ -1,0 +1,308 @@
+"""Appearance features and re-identification.
+
+* :class:`HistogramEncoder`: a weight-free appearance descriptor: each ``xywh`` box is
+  warped to a ``crop_size`` square (:func:`sot.parts.crop.crop_boxes`), converted to
+  HSV and described by a joint H x S x V histogram per horizontal stripe (Hellinger
+  normalised per stripe, L2 normalised overall). ``(N, stripes * prod(bins))`` float32.
+  Used by ``bytetrack-reid`` and by the SOT-per-target re-identification.
+* :class:`ClassifierReID`: re-identification with per-track classifiers fine-tuned
+  online (Hecking-Veltman & Zieger, "Self-supervised fine-tuning of Tracktor", seed
+  000 of the project): while a track is active, each frame adds its own feature
+  (positive) and the features of the other people in the same frame (negatives), for
+  at most the last ``history`` (40) frames. When the track becomes inactive, a copy of
+  the classification head is fine-tuned with cross entropy on these samples
+  (positives upsampled to balance the classes), stopping as soon as the lowest
+  positive score and the gap to the highest negative pass their thresholds. A new
+  detection re-identifies an inactive track when that track's classifier scores it
+  ``>= min_score`` (0.95) and every other detection of the frame at least
+  ``score_gap`` (0.2) lower; among several candidate tracks the highest score wins.
+  Inactive tracks are forgotten after ``inactive_patience`` (10) frames.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from typing import Deque, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from bench.core.errors import ConfigError
+
+
+# ---------------------------------------------------------------------------
+# appearance features
+# ---------------------------------------------------------------------------
+@dataclasses.dataclass
+class AppearanceConfig:
+    kind: str = "hsv-hist"                       # the only weight-free encoder
+    crop_size: int = 32                          # boxes are warped to this square (px)
+    stripes: int = 4                             # horizontal stripes, one histogram each
+    bins: List[int] = dataclasses.field(default_factory=lambda: [8, 3, 3])  # H, S, V bins
+
+
+class HistogramEncoder:
+    """Stripe-wise HSV histograms of ``xywh`` boxes in an RGB uint8 image; rows L2-normalised."""
+
+    def __init__(self, cfg: AppearanceConfig):
+        if len(cfg.bins) != 3 or min(cfg.bins) < 1:
+            raise ConfigError(f"appearance.bins must be three positive ints (H, S, V), got {cfg.bins}")
+        if cfg.stripes < 1 or cfg.crop_size < cfg.stripes:
+            raise ConfigError("appearance.stripes must be >= 1 and <= appearance.crop_size")
+        self.cfg = cfg
+        self.bh, self.bs, self.bv = (int(b) for b in cfg.bins)
+        self.nbins = self.bh * self.bs * self.bv
+        self.dim = cfg.stripes * self.nbins
+        s = cfg.crop_size
+        self._stripe = (np.arange(s) * cfg.stripes // s).astype(np.int64)  # row -> stripe
+
+    def __call__(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        import cv2
+
+        from sot.parts.crop import crop_boxes
+
+        boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        n, s = len(boxes), self.cfg.crop_size
+        if n == 0:
+            return np.zeros((0, self.dim), np.float32)
+        crops = crop_boxes(image, boxes, s)                                   # (N, S, S, 3) RGB
+        hsv = cv2.cvtColor(crops.reshape(n * s, s, 3), cv2.COLOR_RGB2HSV).reshape(n, s, s, 3)
+        h = hsv[..., 0].astype(np.int64) * self.bh // 180                     # OpenCV H in [0, 180)
+        sat = hsv[..., 1].astype(np.int64) * self.bs // 256
+        val = hsv[..., 2].astype(np.int64) * self.bv // 256
+        cell = (h * self.bs + sat) * self.bv + val                            # (N, S, S)
+        stripe = self._stripe[None, :, None]
+        idx = (np.arange(n)[:, None, None] * self.cfg.stripes + stripe) * self.nbins + cell
+        hist = np.bincount(idx.ravel(), minlength=n * self.dim).reshape(n, self.cfg.stripes, self.nbins)
+        hist = hist / np.maximum(hist.sum(-1, keepdims=True), 1)
+        feat = np.sqrt(hist).reshape(n, self.dim)
+        feat /= np.maximum(np.linalg.norm(feat, axis=1, keepdims=True), 1e-12)
+        return feat.astype(np.float32)
+
+
+def build_encoder(cfg: AppearanceConfig, weights: Optional[str] = None, seed: int = 0) -> HistogramEncoder:
+    """The appearance encoder named by ``cfg.kind`` (``hsv-hist``)."""
+    if cfg.kind == "hsv-hist":
+        return HistogramEncoder(cfg)
+    raise ConfigError(f"unknown appearance.kind '{cfg.kind}'; known: hsv-hist")
+
+
+# ---------------------------------------------------------------------------
+# per-track classifier re-identification
+# ---------------------------------------------------------------------------
+@dataclasses.dataclass
+class ClassifierReIDConfig:
+    enabled: bool = True
+    history: int = 40                 # frames of samples per track
+    min_score: float = 0.95           # classifier score needed to re-identify
+    score_gap: float = 0.2            # every other detection must score this much lower
+    inactive_patience: int = 10       # frames an inactive track can be re-identified
+    lr: float = 5e-4                  # fine-tuning learning rate
+    hidden: int = 64                  # width of the classifier's hidden layers
+    max_epochs: int = 100             # upper bound of fine-tuning steps (full batch)
+    stop_min_positive: float = 0.95   # early stop: lowest positive score at least this
+    stop_margin: float = 0.2          # early stop: lowest positive - highest negative at least this
+    max_negatives: int = 400          # negatives kept per fine-tuning (the most recent)
+
+
+class _Head:
+    """The classification head: three linear layers (two hidden ReLU layers), one logit."""
+
+    def __init__(self, dim: int, hidden: int, seed: int):
+        import torch
+
+        g = torch.Generator().manual_seed(seed)
+        self.params = []
+        for fan_in, fan_out in ((dim, hidden), (hidden, hidden), (hidden, 1)):
+            bound = 1.0 / np.sqrt(fan_in)
+            w = (torch.rand(fan_out, fan_in, generator=g) * 2 - 1) * bound
+            b = (torch.rand(fan_out, generator=g) * 2 - 1) * bound
+            self.params += [w, b]
+
+    def copy(self) -> List["torch.Tensor"]:  # noqa: F821
+        return [p.clone() for p in self.params]
+
+
+def _forward(params, x):
+    import torch
+
+    w1, b1, w2, b2, w3, b3 = params
+    h = torch.relu(x @ w1.T + b1)
+    h = torch.relu(h @ w2.T + b2)
+    return (h @ w3.T + b3)[..., 0]
+
+
+def finetune_classifier(params, pos: np.ndarray, neg: np.ndarray, cfg: ClassifierReIDConfig
+                        ) -> Tuple[list, int, bool]:
+    """Fine-tune head ``params`` (in place copies) on positives vs negatives.
+
+    Returns (params, epochs run, separated). Positives are repeated to match the
+    number of negatives; the loss is binary cross entropy (the two-class cross entropy
+    of a one-logit head).
+    """
+    import torch
+
+    params = [p.clone().requires_grad_(True) for p in params]
+    xp = torch.from_numpy(np.ascontiguousarray(pos, dtype=np.float32))
+    xn = torch.from_numpy(np.ascontiguousarray(neg, dtype=np.float32))
+    reps = max(1, int(np.ceil(len(xn) / max(len(xp), 1))))
+    x = torch.cat([xp.repeat(reps, 1), xn])
+    y = torch.cat([torch.ones(len(xp) * reps), torch.zeros(len(xn))])
+    opt = torch.optim.Adam(params, lr=cfg.lr)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    separated = False
+    epochs = 0
+    for epochs in range(1, cfg.max_epochs + 1):
+        logits = _forward(params, x)
+        with torch.no_grad():
+            p = torch.sigmoid(logits)
+            p_pos = p[: len(xp)]
+            p_neg = p[len(xp) * reps:]
+            lo = float(p_pos.min())
+            if lo >= cfg.stop_min_positive and lo - float(p_neg.max()) >= cfg.stop_margin:
+                separated = True
+                epochs -= 1
+                break
+        loss = loss_fn(logits, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return [p.detach() for p in params], epochs, separated
+
+
+@dataclasses.dataclass
+class _Inactive:
+    params: list
+    age: int = 0
+
+
+class ClassifierReID:
+    """Per-track classifier re-identification (see the module docstring).
+
+    Usage per frame: :meth:`observe` for the active tracks that have a feature this
+    frame, :meth:`deactivate` when a track becomes inactive, :meth:`match` on the
+    frame's detections, :meth:`reactivate` for the matches, :meth:`step` at the end.
+    """
+
+    def __init__(self, cfg: ClassifierReIDConfig, dim: int, seed: int = 0):
+        self.cfg = cfg
+        self.dim = dim
+        self.seed = seed
+        self.base = _Head(dim, cfg.hidden, seed)
+        self.samples: Dict[int, Deque[Tuple[np.ndarray, np.ndarray]]] = {}
+        self.inactive: Dict[int, _Inactive] = {}
+        self.stats = {"finetuned": 0, "separated": 0, "epochs": 0, "reidentified": 0}
+
+    def reset(self) -> None:
+        self.samples.clear()
+        self.inactive.clear()
+
+    def observe(self, track_ids: Sequence[int], own: np.ndarray, frame_feats: np.ndarray) -> None:
+        """Record one frame: track ``track_ids[i]`` has feature ``frame_feats[own[i]]``; every
+        other row of ``frame_feats`` (the other people of the frame) is one of its negatives."""
+        if not self.cfg.enabled:
+            return
+        n = len(frame_feats)
+        for tid, k in zip(track_ids, own):
+            others = frame_feats[np.arange(n) != k]
+            dq = self.samples.get(int(tid))
+            if dq is None:
+                dq = self.samples[int(tid)] = deque(maxlen=self.cfg.history)
+            dq.append((frame_feats[k], others))
+
+    def deactivate(self, track_id: int) -> bool:
+        """Fine-tune the classifier of ``track_id`` on its samples; False when it has no negatives."""
+        if not self.cfg.enabled:
+            return False
+        dq = self.samples.get(int(track_id))
+        if not dq:
+            return False
+        pos = np.stack([p for p, _ in dq])
+        negs = [n for _, n in dq if len(n)]
+        if not negs:
+            return False
+        neg = np.concatenate(negs)[-self.cfg.max_negatives:]
+        import torch
+
+        torch.manual_seed(self.seed * 100003 + int(track_id))
+        params, epochs, sep = finetune_classifier(self.base.copy(), pos, neg, self.cfg)
+        self.inactive[int(track_id)] = _Inactive(params)
+        self.stats["finetuned"] += 1
+        self.stats["separated"] += int(sep)
+        self.stats["epochs"] += epochs
+        return True
+
+    def scores(self, feats: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """(inactive track ids (T,), scores (T, M)) of every inactive classifier on ``feats`` (M, D)."""
+        ids = np.asarray(list(self.inactive), dtype=np.int64)
+        if len(ids) == 0 or len(feats) == 0:
+            return ids, np.zeros((len(ids), len(feats)))
+        import torch
+
+        x = torch.from_numpy(np.ascontiguousarray(feats, dtype=np.float32))
+        # all classifiers at once: stack each layer's weights over tracks
+        stacked = [torch.stack([self.inactive[int(t)].params[i] for t in ids]) for i in range(6)]
+        w1, b1, w2, b2, w3, b3 = stacked
+        with torch.no_grad():
+            h = torch.relu(torch.einsum("md,thd->tmh", x, w1) + b1[:, None, :])
+            h = torch.relu(torch.einsum("tmh,tkh->tmk", h, w2) + b2[:, None, :])
+            logit = torch.einsum("tmk,tok->tmo", h, w3)[..., 0] + b3[:, None, 0]
+            s = torch.sigmoid(logit).numpy().astype(np.float64)
+        return ids, s
+
+    def match(self, feats: np.ndarray, candidates: Optional[np.ndarray] = None) -> List[Tuple[int, int]]:
+        """Re-identifications ``(track_id, detection index)`` among the frame's detections ``feats``.
+
+        ``candidates``: indices of the detections that may start or resume a track
+        (others still count as "every other detection" in the gap test).
+        """
+        if not self.cfg.enabled or not self.inactive or len(feats) == 0:
+            return []
+        ids, s = self.scores(feats)
+        return decide_reid(ids, s, self.cfg.min_score, self.cfg.score_gap, candidates)
+
+    def reactivate(self, track_id: int) -> None:
+        self.inactive.pop(int(track_id), None)
+        self.stats["reidentified"] += 1
+
+    def forget(self, track_id: int) -> None:
+        self.inactive.pop(int(track_id), None)
+        self.samples.pop(int(track_id), None)
+
+    def step(self) -> List[int]:
+        """End of frame: inactive tracks age by one; returns the ids dropped after the patience."""
+        dropped = []
+        for tid in list(self.inactive):
+            rec = self.inactive[tid]
+            rec.age += 1
+            if rec.age > self.cfg.inactive_patience:
+                dropped.append(tid)
+                self.forget(tid)
+        return dropped
+
+
+def decide_reid(track_ids: np.ndarray, scores: np.ndarray, min_score: float, score_gap: float,
+                candidates: Optional[np.ndarray] = None) -> List[Tuple[int, int]]:
+    """The re-id decision rule on classifier scores (T tracks, M detections).
+
+    Track ``t`` is a candidate for detection ``j`` when ``scores[t, j] >= min_score`` and
+    every other detection scores at least ``score_gap`` lower. A detection with
+    candidates resumes the one with the highest score. Returns ``(track_id, j)`` pairs.
+    """
+    T, M = scores.shape
+    if T == 0 or M == 0:
+        return []
+    allowed = np.zeros(M, bool)
+    allowed[np.arange(M) if candidates is None else np.asarray(candidates, dtype=np.int64)] = True
+    best = scores.argmax(1)
+    top = scores[np.arange(T), best]
+    if M > 1:
+        second = np.partition(scores, M - 2, axis=1)[:, M - 2]
+    else:
+        second = np.full(T, -np.inf)
+    ok = (top >= min_score) & (top - second >= score_gap) & allowed[best]
+    out = []
+    for j in np.unique(best[ok]):
+        ts = np.flatnonzero(ok & (best == j))
+        t = ts[np.argmax(top[ts])]
+        out.append((int(track_ids[t]), int(j)))
+    return out
