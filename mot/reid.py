@@ -98,75 +98,94 @@ class ClassifierReIDConfig:
     inactive_patience: int = 10       # frames an inactive track can be re-identified
     lr: float = 5e-4                  # fine-tuning learning rate
     hidden: int = 64                  # width of the classifier's hidden layers
-    max_epochs: int = 100             # upper bound of fine-tuning steps (full batch)
+    max_epochs: int = 500             # upper bound of fine-tuning steps (full batch)
     stop_min_positive: float = 0.95   # early stop: lowest positive score at least this
     stop_margin: float = 0.2          # early stop: lowest positive - highest negative at least this
     max_negatives: int = 400          # negatives kept per fine-tuning (the most recent)
 
 
 class _Head:
-    """The classification head: three linear layers (two hidden ReLU layers), one logit."""
+    """The classification head: three linear layers (two hidden ReLU layers), one logit.
+
+    Plain numpy (float64) with hand-written backpropagation and Adam: the heads are
+    tiny, so this is far faster than autograd per step, and exactly reproducible.
+    """
 
     def __init__(self, dim: int, hidden: int, seed: int):
-        import torch
-
-        g = torch.Generator().manual_seed(seed)
+        rng = np.random.default_rng(seed)
         self.params = []
         for fan_in, fan_out in ((dim, hidden), (hidden, hidden), (hidden, 1)):
-            bound = 1.0 / np.sqrt(fan_in)
-            w = (torch.rand(fan_out, fan_in, generator=g) * 2 - 1) * bound
-            b = (torch.rand(fan_out, generator=g) * 2 - 1) * bound
-            self.params += [w, b]
+            bound = 1.0 / np.sqrt(fan_in)  # torch.nn.Linear's default uniform initialisation
+            self.params += [rng.uniform(-bound, bound, (fan_out, fan_in)), rng.uniform(-bound, bound, fan_out)]
 
-    def copy(self) -> List["torch.Tensor"]:  # noqa: F821
-        return [p.clone() for p in self.params]
+    def copy(self) -> List[np.ndarray]:
+        return [p.copy() for p in self.params]
 
 
-def _forward(params, x):
-    import torch
-
+def _forward(params, x: np.ndarray, cache: bool = False):
+    """Logits (N,) of the head ``params`` on features ``x`` (N, D)."""
     w1, b1, w2, b2, w3, b3 = params
-    h = torch.relu(x @ w1.T + b1)
-    h = torch.relu(h @ w2.T + b2)
-    return (h @ w3.T + b3)[..., 0]
+    a1 = x @ w1.T + b1
+    h1 = np.maximum(a1, 0)
+    a2 = h1 @ w2.T + b2
+    h2 = np.maximum(a2, 0)
+    z = h2 @ w3[0] + b3[0]
+    return (z, (x, a1, h1, a2, h2)) if cache else z
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
 def finetune_classifier(params, pos: np.ndarray, neg: np.ndarray, cfg: ClassifierReIDConfig
                         ) -> Tuple[list, int, bool]:
-    """Fine-tune head ``params`` (in place copies) on positives vs negatives.
+    """Fine-tune a copy of head ``params`` on positives (label 1) vs negatives (label 0).
 
-    Returns (params, epochs run, separated). Positives are repeated to match the
-    number of negatives; the loss is binary cross entropy (the two-class cross entropy
-    of a one-logit head).
+    Positives are repeated to match the number of negatives; the loss is the mean
+    binary cross entropy (two-class cross entropy of a one-logit head); Adam with
+    ``cfg.lr``, full batch. Stops before a step once every positive scores at least
+    ``stop_min_positive`` and the lowest positive beats the highest negative by
+    ``stop_margin``. Returns (params, steps taken, separated).
     """
-    import torch
-
-    params = [p.clone().requires_grad_(True) for p in params]
-    xp = torch.from_numpy(np.ascontiguousarray(pos, dtype=np.float32))
-    xn = torch.from_numpy(np.ascontiguousarray(neg, dtype=np.float32))
-    reps = max(1, int(np.ceil(len(xn) / max(len(xp), 1))))
-    x = torch.cat([xp.repeat(reps, 1), xn])
-    y = torch.cat([torch.ones(len(xp) * reps), torch.zeros(len(xn))])
-    opt = torch.optim.Adam(params, lr=cfg.lr)
-    loss_fn = torch.nn.BCEWithLogitsLoss()
+    params = [p.copy() for p in params]
+    pos = np.asarray(pos, dtype=np.float64)
+    neg = np.asarray(neg, dtype=np.float64)
+    reps = max(1, int(np.ceil(len(neg) / max(len(pos), 1))))
+    x = np.concatenate([np.repeat(pos, reps, axis=0), neg])
+    y = np.concatenate([np.ones(len(pos) * reps), np.zeros(len(neg))])
+    n_pos = len(pos) * reps
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    b1, b2, eps = 0.9, 0.999, 1e-8  # torch.optim.Adam defaults
     separated = False
-    epochs = 0
-    for epochs in range(1, cfg.max_epochs + 1):
-        logits = _forward(params, x)
-        with torch.no_grad():
-            p = torch.sigmoid(logits)
-            p_pos = p[: len(xp)]
-            p_neg = p[len(xp) * reps:]
-            lo = float(p_pos.min())
-            if lo >= cfg.stop_min_positive and lo - float(p_neg.max()) >= cfg.stop_margin:
-                separated = True
-                epochs -= 1
-                break
-        loss = loss_fn(logits, y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return [p.detach() for p in params], epochs, separated
+    steps = 0
+    for it in range(cfg.max_epochs + 1):
+        z, (x0, a1, h1, a2, h2) = _forward(params, x, cache=True)
+        p = _sigmoid(z)
+        lo = p[:n_pos].min()
+        if lo >= cfg.stop_min_positive and lo - p[n_pos:].max() >= cfg.stop_margin:
+            separated = True
+            break
+        if it == cfg.max_epochs:
+            break
+        g = (p - y) / len(y)                        # d loss / d z
+        w1, _, w2, _, w3, _ = params
+        gw3 = (g @ h2)[None, :]
+        gb3 = np.array([g.sum()])
+        d2 = np.outer(g, w3[0]) * (a2 > 0)
+        gw2 = d2.T @ h1
+        gb2 = d2.sum(0)
+        d1 = (d2 @ w2) * (a1 > 0)
+        gw1 = d1.T @ x0
+        gb1 = d1.sum(0)
+        steps = it + 1
+        for k, gk in enumerate((gw1, gb1, gw2, gb2, gw3, gb3)):
+            m[k] = b1 * m[k] + (1 - b1) * gk
+            v[k] = b2 * v[k] + (1 - b2) * gk * gk
+            mh = m[k] / (1 - b1 ** steps)
+            vh = v[k] / (1 - b2 ** steps)
+            params[k] -= cfg.lr * mh / (np.sqrt(vh) + eps)
+    return params, steps, separated
 
 
 @dataclasses.dataclass
@@ -221,9 +240,6 @@ class ClassifierReID:
         if not negs:
             return False
         neg = np.concatenate(negs)[-self.cfg.max_negatives:]
-        import torch
-
-        torch.manual_seed(self.seed * 100003 + int(track_id))
         params, epochs, sep = finetune_classifier(self.base.copy(), pos, neg, self.cfg)
         self.inactive[int(track_id)] = _Inactive(params)
         self.stats["finetuned"] += 1
@@ -236,18 +252,13 @@ class ClassifierReID:
         ids = np.asarray(list(self.inactive), dtype=np.int64)
         if len(ids) == 0 or len(feats) == 0:
             return ids, np.zeros((len(ids), len(feats)))
-        import torch
-
-        x = torch.from_numpy(np.ascontiguousarray(feats, dtype=np.float32))
-        # all classifiers at once: stack each layer's weights over tracks
-        stacked = [torch.stack([self.inactive[int(t)].params[i] for t in ids]) for i in range(6)]
-        w1, b1, w2, b2, w3, b3 = stacked
-        with torch.no_grad():
-            h = torch.relu(torch.einsum("md,thd->tmh", x, w1) + b1[:, None, :])
-            h = torch.relu(torch.einsum("tmh,tkh->tmk", h, w2) + b2[:, None, :])
-            logit = torch.einsum("tmk,tok->tmo", h, w3)[..., 0] + b3[:, None, 0]
-            s = torch.sigmoid(logit).numpy().astype(np.float64)
-        return ids, s
+        x = np.asarray(feats, dtype=np.float64)
+        # all classifiers at once: each layer's weights stacked over tracks
+        w1, b1, w2, b2, w3, b3 = (np.stack([self.inactive[int(t)].params[i] for t in ids]) for i in range(6))
+        h = np.maximum(np.einsum("md,thd->tmh", x, w1) + b1[:, None, :], 0)
+        h = np.maximum(np.einsum("tmh,tkh->tmk", h, w2) + b2[:, None, :], 0)
+        z = np.einsum("tmk,tk->tm", h, w3[:, 0, :]) + b3
+        return ids, _sigmoid(z)
 
     def match(self, feats: np.ndarray, candidates: Optional[np.ndarray] = None) -> List[Tuple[int, int]]:
         """Re-identifications ``(track_id, detection index)`` among the frame's detections ``feats``.
