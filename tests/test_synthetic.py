@@ -109,8 +109,8 @@ def test_attributes_follow_otb_definitions(test_split):
             assert seq.meta["blur_px"][valid].max() >= 5
         # gt lies inside the image
         W, H = seq.image_size
-        assert np.all(gt[valid, 0] >= 0) and np.all(gt[valid, 0] + gt[valid, 2] <= W + 1e-9)
-        assert np.all(gt[valid, 1] >= 0) and np.all(gt[valid, 1] + gt[valid, 3] <= H + 1e-9)
+        assert np.all(gt[valid, 0] >= 0) and np.all(gt[valid, 0] + gt[valid, 2] <= W + 1e-3)
+        assert np.all(gt[valid, 1] >= 0) and np.all(gt[valid, 1] + gt[valid, 3] <= H + 1e-3)
         assert np.all(gt[valid, 2:] > 0)
 
 
@@ -133,8 +133,10 @@ def test_out_of_view_frames_are_really_outside(test_split):
 
 def test_occlusion_flags_match_rendered_pixels(test_split):
     checked_occ = checked_free = 0
-    for name in ("test001-occlusion", "test013-occlusion", "test007-distractors"):
-        seq = test_split[name]
+    occluded = [s for s in test_split if "Occlusion" in s.attributes]
+    assert len(occluded) >= 3
+    for seq in occluded[:3]:
+        name = seq.name
         scene = seq.meta["scene"]
         inside, visible = coverage(scene, TARGET_ID)
         assert _same(inside, seq.meta["inside_fraction"]) and _same(visible, seq.meta["visible_fraction"])
@@ -222,14 +224,19 @@ def test_otb_round_trip(tmp_path):
     assert back.names() == ds.names() and back.protocol == "ope"
     for n in ds.names():
         a, b = ds[n], back[n]
-        assert np.array_equal(np.isnan(a.gt), np.isnan(b.gt))
-        assert np.allclose(a.gt, b.gt, atol=1e-3, equal_nan=True)
+        assert _same(a.gt, b.gt)  # gt is kept at the 3 decimals written
         assert a.attributes == b.attributes and a.image_size == b.image_size
         assert set(a.flags) == set(b.flags) and all(np.array_equal(a.flags[k], b.flags[k]) for k in a.flags)
         assert (out / n / "img" / "0001.jpg").is_file()
         diff = np.abs(a.frame(7).astype(int) - b.frame(7).astype(int)).mean()
-        assert diff < 4.0  # JPEG quality 95
+        assert diff < 8.0  # JPEG quality 95 (sensor noise is what JPEG loses most)
         assert b.meta["seed"] == list(a.meta["seed"])
+    try:  # the toolkit's OTB box reader reads the written file identically
+        from bench.datasets.sot_common import read_boxes
+    except ImportError:
+        return
+    for n in ds.names():
+        assert _same(read_boxes(out / n / "groundtruth_rect.txt"), ds[n].gt)
 
 
 def test_otb_copy_errors_name_file_and_line(tmp_path):
@@ -264,3 +271,26 @@ def test_vot_export(tmp_path):
             assert len(vals) == 30 and set(vals) <= {"0", "1"}
     with pytest.raises(Exception, match="mot"):
         export(ds, "mot", tmp_path / "x")
+    try:  # the toolkit's VOT loader reads the written copy
+        import bench.datasets.vot  # noqa: F401
+    except ImportError:
+        return
+    vot = open_dataset("vot2018", root=out)
+    assert vot.names() == ds.names()
+    for n in ds.names():
+        a, b = ds[n], vot[n]
+        whole = a.meta["inside_fraction"] > 0.999  # VOT regions are not clipped to the image
+        assert np.allclose(a.gt[whole], b.gt[whole], atol=2e-3, equal_nan=True)
+        assert np.array_equal(np.isnan(a.gt[:, 0]), np.isnan(b.gt[:, 0]))
+        assert np.array_equal(a.flags["occlusion"], b.flags["occlusion"])
+
+
+def test_sequences_pickle_without_textures():
+    import pickle
+
+    ds = open_dataset("synthetic", split="train", length=8, num_sequences=1)
+    s = ds[ds.names()[0]]
+    f = s.frame(5)
+    blob = pickle.dumps(s)  # e.g. a DataLoader worker started with 'spawn'
+    assert len(blob) < 200_000
+    assert np.array_equal(pickle.loads(blob).frame(5), f)

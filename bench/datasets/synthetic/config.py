@@ -64,6 +64,7 @@ class Factors:
     out_of_view_ramp: Tuple[int, int] = (10, 16)
     distractors: Tuple[int, int] = (1, 2)
     distractor_radius: Range = (1.1, 2.2)        # centre distance in target sizes
+    distractor_similarity: Range = (0.4, 0.7)    # share of the target's own texture in a look-alike's
     illumination_levels: Range = (0.4, 1.7)
     camera_pan_px: Range = (8.0, 40.0)
     camera_zoom: float = 0.06

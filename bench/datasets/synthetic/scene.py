@@ -37,7 +37,9 @@ _ASSET_CACHE_SIZE = 16  # scenes whose textures stay in memory
 class Look:
     """Appearance of an object: texture family, palette ``(k, 3)`` RGB 0..255, texture
     seed, outline exponent (2 ellipse, 4 rounded box, 30 rectangle) and deformation
-    (``deform``: texture warp amplitude as a fraction of the size, 0 = rigid)."""
+    (``deform``: texture warp amplitude as a fraction of the size, 0 = rigid). With
+    ``mix > 0`` the texture is ``(1 - mix) * texture(seed) + mix * texture(mix_seed)``
+    (look-alikes share part of the target's own texture)."""
 
     family: str
     palette: np.ndarray
@@ -45,6 +47,8 @@ class Look:
     exponent: float = 4.0
     deform: float = 0.0
     deform_period: float = 20.0  # frames
+    mix_seed: int = 0
+    mix: float = 0.0
 
 
 @dataclasses.dataclass(eq=False)
@@ -111,6 +115,11 @@ class Scene:
     objects: List[SceneObject]
     bg_stamps: List[Tuple[Look, float, float, float, float]] = dataclasses.field(default_factory=list)
     _assets: Optional["Assets"] = dataclasses.field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_assets"] = None  # textures are rebuilt on demand, never pickled
+        return state
 
     def obj(self, oid: int) -> SceneObject:
         for o in self.objects:
@@ -248,8 +257,10 @@ def make_patch(o: SceneObject) -> Tuple[np.ndarray, np.ndarray]:
     h = float(np.max(o.track.h[pres])) if pres.any() else 16.0
     scale = min(1.0, 160.0 / max(w, h))
     pw, ph = int(np.clip(round(w * scale), 6, 160)), int(np.clip(round(h * scale), 6, 160))
-    rng = np.random.default_rng(o.look.seed)
-    rgb = textures.texture(o.look.family, rng, ph, pw, o.look.palette)
+    rgb = textures.texture(o.look.family, np.random.default_rng(o.look.seed), ph, pw, o.look.palette)
+    if o.look.mix > 0:
+        other = textures.texture(o.look.family, np.random.default_rng(o.look.mix_seed), ph, pw, o.look.palette)
+        rgb = (1.0 - o.look.mix) * rgb + o.look.mix * other
     a = textures.superellipse_alpha(ph, pw, o.look.exponent)
     return np.ascontiguousarray(rgb, dtype=np.float32), a
 
@@ -373,10 +384,14 @@ def render_frame(scene: Scene, t: int) -> np.ndarray:
     a = assets_of(scene)
     ccx, ccy, zoom = scene.camera[t]
     # frame pixel index p -> background index: (p + 0.5 - centre) / zoom + cam - 0.5
-    Mi = np.array([[1 / zoom, 0, ccx - 0.5 + (0.5 - W / 2) / zoom],
-                   [0, 1 / zoom, ccy - 0.5 + (0.5 - H / 2) / zoom]])
-    frame = cv2.warpAffine(a.bg, Mi, (W, H), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                           borderMode=cv2.BORDER_REFLECT101).astype(np.float32)
+    ox, oy = ccx - 0.5 + (0.5 - W / 2) / zoom, ccy - 0.5 + (0.5 - H / 2) / zoom
+    bh, bw = a.bg.shape[:2]
+    if (zoom == 1.0 and ox == int(ox) and oy == int(oy) and 0 <= ox <= bw - W and 0 <= oy <= bh - H):
+        frame = a.bg[int(oy):int(oy) + H, int(ox):int(ox) + W].astype(np.float32)  # static camera
+    else:
+        Mi = np.array([[1 / zoom, 0, ox], [0, 1 / zoom, oy]])
+        frame = cv2.warpAffine(a.bg, Mi, (W, H), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REFLECT101).astype(np.float32)
     for o in _draw_order(scene, t):
         layer = _object_layer(o, t, a.patches[o.oid], W, H)
         if layer is None:
@@ -386,11 +401,13 @@ def render_frame(scene: Scene, t: int) -> np.ndarray:
         roi *= (1.0 - alpha)[..., None]
         roi += rgb
     g, lx, ly, s, r = scene.light[t]
-    if s != 0.0 or g != 1.0:
+    if s != 0.0:
         xs = np.exp(-((np.arange(W, dtype=np.float32) + 0.5 - lx) ** 2) / (2 * r * r))
         ys = np.exp(-((np.arange(H, dtype=np.float32) + 0.5 - ly) ** 2) / (2 * r * r))
         gain = (g * (1.0 + s * np.outer(ys, xs))).astype(np.float32)
-        frame *= gain[..., None]
+        frame *= cv2.merge([gain, gain, gain])
+    elif g != 1.0:
+        frame *= np.float32(g)
     if a.noise is not None:
         ox, oy = (t * 7) % 16, (t * 11) % 16
         frame += a.noise[oy:oy + H, ox:ox + W]

@@ -18,6 +18,8 @@ probability ``secondary_prob``. Labels are measured on what is generated, not as
 """
 from __future__ import annotations
 
+import functools
+
 from typing import Dict, List, Set, Tuple
 
 import numpy as np
@@ -218,7 +220,8 @@ def build_scene(cfg: SyntheticConfig, rng: np.random.Generator, factors: Set[str
     # ---- look-alike distractors orbiting the target (behind or in front)
     if "distractors" in factors:
         for _ in range(_i(rng, F.distractors)):
-            dl = Look(family, pal, int(rng.integers(0, 2 ** 31)), exponent, deform, look.deform_period)
+            dl = Look(family, pal, look.seed, exponent, deform, look.deform_period,
+                      mix_seed=int(rng.integers(0, 2 ** 31)), mix=1.0 - _u(rng, F.distractor_similarity))
             r = _u(rng, F.distractor_radius) + smooth_curve(rng, N, 0.7, 1.5)
             tc = rng.uniform(0.25, 0.9) * N
             r = r - (r.max() - 0.35) * np.exp(-0.5 * ((t - tc) / rng.uniform(3, 8)) ** 2)  # one close pass
@@ -330,7 +333,7 @@ def measure(cfg: SyntheticConfig, scene: Scene, factors: Set[str]) -> Dict:
     y0 = np.clip(box[:, 1], 0, H)
     x1 = np.clip(box[:, 0] + box[:, 2], 0, W)
     y1 = np.clip(box[:, 1] + box[:, 3], 0, H)
-    gt = np.stack([x0, y0, x1 - x0, y1 - y0], -1)
+    gt = np.round(np.stack([x0, y0, x1 - x0, y1 - y0], -1), 3)  # as written by write_otb
     gt[absent] = np.nan
 
     valid = ~absent
@@ -439,6 +442,6 @@ def make_sequence(cfg: SyntheticConfig, split: str, index: int, name: str = "") 
         "distractor_boxes": objs["distractor"], "occluder_boxes": objs["occluder"],
         "scene": scene,
     }
-    frames = GeneratedFrames(scene.length, lambda i, s=scene: render_frame(s, i))
+    frames = GeneratedFrames(scene.length, functools.partial(render_frame, scene))  # picklable
     return Sequence(name=name, gt=m["gt"], frames=frames, flags=m["flags"], attributes=m["attributes"],
                     image_size=tuple(scene.size), meta=meta)
