@@ -245,8 +245,11 @@ class Assets:
         else:
             self.noise = None
         self.patches: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
+        self.premultiplied: Dict[int, np.ndarray] = {}  # (h, w, 4): rgb * alpha, alpha
         for o in scene.objects:
-            self.patches[o.oid] = make_patch(o)
+            rgb, alpha = make_patch(o)
+            self.patches[o.oid] = (rgb, alpha)
+            self.premultiplied[o.oid] = np.ascontiguousarray(np.dstack([rgb * alpha[..., None], alpha]))
 
 
 def make_patch(o: SceneObject) -> Tuple[np.ndarray, np.ndarray]:
@@ -327,9 +330,11 @@ def _blur_kernel(bx: float, by: float) -> np.ndarray:
     return ker / s
 
 
-def _object_layer(o: SceneObject, t: int, patch: Tuple[np.ndarray, np.ndarray], W: int, H: int
-                  ) -> Optional[Tuple[int, int, np.ndarray, np.ndarray]]:
-    """Warp (deform, blur) object ``o`` at frame ``t``: (x0, y0, premultiplied rgb, alpha) or None."""
+def _object_layer(o: SceneObject, t: int, patch: Tuple[np.ndarray, np.ndarray], premult: np.ndarray,
+                  W: int, H: int) -> Optional[Tuple[int, int, np.ndarray, np.ndarray]]:
+    """Warp (deform, blur) object ``o`` at frame ``t``: (x0, y0, premultiplied rgb, alpha) or None.
+
+    A rigid object is one warp of its premultiplied RGBA patch (exact edges, zero outside)."""
     tr = o.track
     p_rgb, p_a = patch
     M = _patch_affine(o, t, p_a.shape)
@@ -359,18 +364,13 @@ def _object_layer(o: SceneObject, t: int, patch: Tuple[np.ndarray, np.ndarray], 
         dv = amp * ph * np.sin(2 * np.pi * u / pw * 1.2 + 1.3 * ph_ + 1.0)
         rgb = cv2.remap(p_rgb, u + du.astype(np.float32), v + dv.astype(np.float32),
                         cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        alpha = a_map
+        layer = np.dstack([rgb * a_map[..., None], a_map])
     else:
-        rgb = cv2.warpAffine(p_rgb, Mr, (rw, rh), flags=cv2.INTER_LINEAR,
-                             borderMode=cv2.BORDER_REPLICATE)
-        alpha = cv2.warpAffine(p_a, Mr, (rw, rh), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    rgb = rgb * alpha[..., None]
+        layer = cv2.warpAffine(premult, Mr, (rw, rh), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
     if bx * bx + by * by >= 2.25:
-        ker = _blur_kernel(bx, by)
-        rgb = cv2.filter2D(rgb, -1, ker, borderType=cv2.BORDER_CONSTANT)
-        alpha = cv2.filter2D(alpha, -1, ker, borderType=cv2.BORDER_CONSTANT)
-    return x0, y0, rgb, alpha
+        layer = cv2.filter2D(layer, -1, _blur_kernel(bx, by), borderType=cv2.BORDER_CONSTANT)
+    return x0, y0, layer[..., :3], layer[..., 3]
 
 
 def _draw_order(scene: Scene, t: int) -> List[SceneObject]:
@@ -393,7 +393,7 @@ def render_frame(scene: Scene, t: int) -> np.ndarray:
         frame = cv2.warpAffine(a.bg, Mi, (W, H), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                borderMode=cv2.BORDER_REFLECT101).astype(np.float32)
     for o in _draw_order(scene, t):
-        layer = _object_layer(o, t, a.patches[o.oid], W, H)
+        layer = _object_layer(o, t, a.patches[o.oid], a.premultiplied[o.oid], W, H)
         if layer is None:
             continue
         x0, y0, rgb, alpha = layer

@@ -196,12 +196,14 @@ def build_scene(cfg: SyntheticConfig, rng: np.random.Generator, factors: Set[str
         i0 = int(np.clip(round(t0), 0, N - 1))
         dists = np.array([cx[i0], W - cx[i0], cy[i0], H - cy[i0]])
         side = int(np.argmin(dists))
-        span = (t >= t0 - ramp) & (t <= t0 + dur + ramp)
-        hw, hh = half_w[span].max(), half_h[span].max()
-        if side < 2:
-            need = (cx[span] if side == 0 else W - cx[span]).max() + hw + 6
-        else:
-            need = (cy[span] if side == 2 else H - cy[span]).max() + hh + 6
+        for _ in range(2):  # slow the exit down so that leaving the view is not also fast motion
+            span = (t >= t0 - ramp) & (t <= t0 + dur + ramp)
+            hw, hh = half_w[span].max(), half_h[span].max()
+            if side < 2:
+                need = (cx[span] if side == 0 else W - cx[span]).max() + hw + 6
+            else:
+                need = (cy[span] if side == 2 else H - cy[span]).max() + hh + 6
+            ramp = max(ramp, int(np.ceil(1.5 * need / (0.7 * cfg.labels.fast_motion_px))))
         bump = smoothstep((t - (t0 - ramp)) / ramp) * (1 - smoothstep((t - (t0 + dur)) / ramp))
         sign = -1.0 if side in (0, 2) else 1.0
         if side < 2:
