@@ -58,7 +58,8 @@ def open_synthetic(root: Optional[PathLike] = None, *, config: Optional[PathLike
     def loader(nm: str):
         return make_sequence(cfg, cfg.split, index[nm], nm)
 
-    meta = {"attributes": ATTRIBUTES, "split": cfg.split, "seed": cfg.seed, "config": cfg, "generated": True}
+    meta = {"attributes": ATTRIBUTES, "split": cfg.split, "seed": cfg.seed, "config": cfg, "generated": True,
+            "has_gt": True}
     return Dataset("synthetic", "ope", names, loader, None, meta)
 
 
@@ -80,7 +81,7 @@ def open_synthetic_mot(root: Optional[PathLike] = None, *, config: Optional[Path
     def loader(nm: str):
         return make_mot_sequence(cfg, cfg.split, index[nm], nm)
 
-    meta = {"split": cfg.split, "seed": cfg.seed, "config": cfg, "generated": True}
+    meta = {"split": cfg.split, "seed": cfg.seed, "config": cfg, "generated": True, "has_gt": True}
     return Dataset("synthetic-mot", "mot", names, loader, None, meta)
 
 

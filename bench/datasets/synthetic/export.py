@@ -205,14 +205,14 @@ def read_otb_copy(root: PathLike, name: str = "synthetic") -> Dataset:
     from .sot import ATTRIBUTES
 
     return Dataset(name, "ope", names, lambda n: _read_otb_sequence(root / n), root,
-                   {"attributes": ATTRIBUTES, "generated": False})
+                   {"attributes": ATTRIBUTES, "generated": False, "has_gt": True})
 
 
 # --------------------------------------------------------------------------- VOT
 def write_vot(dataset, out_dir: PathLike, polygons: bool = True, progress: bool = False) -> Path:
     """Write single-object ``dataset`` in the VOT layout (module docstring); returns ``out_dir``.
 
-    Regions: the target's rotated outline rectangle (``meta['regions']``) where the
+    Regions: the target's rotated outline rectangle (``meta['region_polygons']``) where the
     generator provides it, else the corners of the ``xywh`` box."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -226,7 +226,7 @@ def write_vot(dataset, out_dir: PathLike, polygons: bool = True, progress: bool 
             _write_jpeg(d / "color" / f"{i + 1:08d}.jpg", seq.frame(i))
         absent = np.isnan(seq.gt).any(1)
         if polygons:
-            reg = seq.meta.get("regions")
+            reg = seq.meta.get("region_polygons")
             reg = np.asarray(reg, np.float64).copy() if reg is not None else xywh_to_poly(np.nan_to_num(seq.gt))
             reg[absent] = np.nan
             text = _fmt_rows(reg, "%.4f", "nan")

@@ -440,7 +440,7 @@ def make_sequence(cfg: SyntheticConfig, split: str, index: int, name: str = "") 
         "split": split, "primary": primary, "factors": sorted(factors),
         "inside_fraction": m["inside"], "visible_fraction": m["visible"],
         "illumination_gain": m["gain"], "blur_px": m["blur"],
-        "regions": region_polygons(scene.obj(TARGET_ID).track),
+        "region_polygons": region_polygons(scene.obj(TARGET_ID).track),
         "distractor_boxes": objs["distractor"], "occluder_boxes": objs["occluder"],
         "scene": scene,
     }
