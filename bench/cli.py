@@ -36,7 +36,7 @@ def _options(pairs: Sequence[str]) -> Dict[str, Any]:
     out: Dict[str, Any] = {}
     for p in pairs or ():
         if "=" not in p:
-            raise BenchError(f"--option '{p}': expected key=value")
+            raise BenchError(f"'{p}': expected key=value")
         k, _, v = p.partition("=")
         try:
             out[k.strip()] = yaml.safe_load(v) if v.strip() else ""
@@ -82,7 +82,12 @@ def open_dataset_cli(name: str, root: Optional[str], sequences: Optional[List[st
     from .datasets import open_dataset
 
     dataset_entry(name)  # unknown name -> exit 2 before any file access
-    ds = open_dataset(name, root, **options)
+    try:
+        ds = open_dataset(name, root, **options)
+    except TypeError as exc:
+        if "unexpected keyword argument" not in str(exc):
+            raise
+        raise BenchError(f"dataset '{name}' does not take the option(s) {', '.join(sorted(options))}: {exc}") from None
     return ds.select(sequences) if sequences else ds
 
 
@@ -160,7 +165,7 @@ def cmd_run(args) -> int:
     if protocol != "mot" and entry.kind == "mot":
         raise BenchError(f"'{args.tracker}' is a multi-object tracker; '{args.dataset}' is a "
                          f"single-object dataset (protocol {protocol})")
-    options = {}
+    options = _options(args.dataset_option)
     if args.detections:
         options["detections"] = args.detections
     dataset = open_dataset_cli(args.dataset, args.root, _csv(args.sequences), **options)
@@ -170,7 +175,7 @@ def cmd_run(args) -> int:
                              overwrite=args.overwrite, progress=not args.quiet, seed=args.seed,
                              run_info={"tracker": args.tracker, "config": args.config, "set": list(args.set or ()),
                                        "weights": args.weights, "seed": args.seed,
-                                       "detections": args.detections},
+                                       "dataset_options": options},
                              attributes_of=dataset_attributes)
     _print(outcome.text)
     return outcome.exit_code
@@ -196,7 +201,7 @@ def evaluate_folder(dataset, results_dir: Path, tracker: Optional[str] = None, *
 def cmd_eval(args) -> int:
     from .report import summary_table, sequence_table, write_json
 
-    dataset = open_dataset_cli(args.dataset, args.root, _csv(args.sequences))
+    dataset = open_dataset_cli(args.dataset, args.root, _csv(args.sequences), **_options(args.dataset_option))
     report = evaluate_folder(dataset, Path(args.results), args.tracker, **_options(args.option))
     if args.per_sequence:
         _print(sequence_table(report))
@@ -225,7 +230,7 @@ def tracker_folders(results_root: Path, trackers: Optional[List[str]]) -> List[P
 def cmd_report(args) -> int:
     from .report import summary_table, write_outputs
 
-    dataset = open_dataset_cli(args.dataset, args.root, _csv(args.sequences))
+    dataset = open_dataset_cli(args.dataset, args.root, _csv(args.sequences), **_options(args.dataset_option))
     folders = tracker_folders(Path(args.results), _csv(args.trackers))
     options = _options(args.option)
     reports = [evaluate_folder(dataset, f, f.name, **options) for f in folders]
@@ -327,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     s.add_argument("--detections", help="MOT17: which public detections (DPM, FRCNN, SDP)")
     s.add_argument("--name", help="name of the results folder (default: the tracker name)")
+    s.add_argument("--dataset-option", action="append", metavar="KEY=VALUE",
+                   help="dataset option, e.g. split=train or length=60 for synthetic (repeatable)")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("eval", help="evaluate existing result files of one tracker")
@@ -339,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--per-sequence", action="store_true", help="also print the per-sequence table")
     s.add_argument("--option", action="append", metavar="KEY=VALUE",
                    help="evaluation option, e.g. conventions=pysot (repeatable)")
+    s.add_argument("--dataset-option", action="append", metavar="KEY=VALUE", help="dataset option (repeatable)")
     s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("report", help="several trackers side by side: table, JSON, plots")
@@ -349,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="report", help="output folder (default: report)")
     s.add_argument("--sequences", help="comma-separated sequence names (default: all)")
     s.add_argument("--option", action="append", metavar="KEY=VALUE", help="evaluation option (repeatable)")
+    s.add_argument("--dataset-option", action="append", metavar="KEY=VALUE", help="dataset option (repeatable)")
     s.set_defaults(func=cmd_report)
 
     s = sub.add_parser("reproduce", help="published vs measured; fails when a difference exceeds the rounding")

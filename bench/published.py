@@ -101,6 +101,7 @@ def load_published(path: Union[str, Path]) -> PublishedTable:
             raise ConfigError(f"{where}: expected a mapping")
         tracker = str(_need(e, "tracker", where))
         where = f"{path}: entry '{tracker}'"
+        source = str(_need(e, "source", where))
         vals_raw = _need(e, "values", where)
         if not isinstance(vals_raw, dict):
             raise ConfigError(f"{where}: 'values' must be a mapping")
@@ -126,7 +127,7 @@ def load_published(path: Union[str, Path]) -> PublishedTable:
                 raise ConfigError(f"{vw}: 'check: false' needs a 'check_reason'")
             values.append(pv)
         entries.append(PublishedEntry(tracker=tracker, results=str(e.get("results") or tracker),
-                                      source=str(_need(e, "source", where)), values=values,
+                                      source=source, values=values,
                                       note=str(e.get("note", "") or "")))
     return PublishedTable(path=path, dataset=str(dataset), protocol=str(data.get("protocol", "")),
                           description=str(data.get("description", "")), entries=entries,

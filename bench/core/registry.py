@@ -90,17 +90,28 @@ class Registry:
             return
         self._plugins_loaded = True
         for ep in _entry_points(self.group):
-            if ep.name in self._entries:
+            if ep.name in self._entries or ep.name in self.plugin_errors:
                 continue
-            try:
-                obj = ep.load()
-            except Exception as exc:  # a broken plugin must not break the harness
-                self.plugin_errors[ep.name] = f"{type(exc).__name__}: {exc}"
-                warnings.warn(f"{self.what} plugin '{ep.name}' ({ep.value}) failed to load: {exc}")
-                continue
-            if inspect.isclass(obj) and not any(e.obj is obj for e in self._entries.values()):
-                self.add(Entry(ep.name, obj, getattr(obj, "kind", "sot"),
-                               getattr(obj, "config_file", None), _first_doc_line(obj)))
+            self._load_entry_point(ep)
+
+    def _load_entry_point(self, ep) -> None:
+        try:
+            obj = ep.load()
+        except Exception as exc:  # a broken plugin must not break the harness
+            self.plugin_errors[ep.name] = f"{type(exc).__name__}: {exc}"
+            warnings.warn(f"{self.what} plugin '{ep.name}' ({ep.value}) failed to load: {exc}")
+            return
+        if inspect.isclass(obj) and not any(e.obj is obj for e in self._entries.values()):
+            self.add(Entry(ep.name, obj, getattr(obj, "kind", "sot"),
+                           getattr(obj, "config_file", None), _first_doc_line(obj)))
+
+    def _load_named(self, name: str) -> None:
+        """Import only the entry points called ``name`` (a lookup need not import every plugin)."""
+        if self._plugins_loaded or self.group is None:
+            return
+        for ep in _entry_points(self.group):
+            if ep.name == name and name not in self._entries and name not in self.plugin_errors:
+                self._load_entry_point(ep)
 
     def names(self) -> List[str]:
         self.load_plugins()
@@ -116,6 +127,8 @@ class Registry:
         return name in self.names()
 
     def get(self, name: str) -> Entry:
+        if name not in self._entries:
+            self._load_named(name)
         if name not in self._entries:
             self.load_plugins()
         if name in self._entries:

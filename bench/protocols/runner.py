@@ -58,7 +58,10 @@ class RunSummary:
 
 
 def _progress(total: int, desc: str, enabled: bool, leave: bool = True, position: int = 0):
-    if not enabled:
+    """A tqdm bar on stderr; frame bars (``position`` 1) only on a terminal, to keep logs short."""
+    import sys
+
+    if not enabled or (position > 0 and not sys.stderr.isatty()):
         return None
     from tqdm import tqdm
 
@@ -98,6 +101,14 @@ def run_sequence(tracker: SOTTracker, seq, protocol: str, results_dir: Path, see
     return frames, float(sum(np.sum(r.times) for r in runs))
 
 
+def remove_stale_temporaries(results_dir: Path) -> List[Path]:
+    """Delete the hidden ``.<name>.*.tmp`` files an atomic write leaves when its process is killed."""
+    stale = [p for p in results_dir.rglob(".*.tmp") if p.is_file()]
+    for p in stale:
+        p.unlink()
+    return stale
+
+
 def check_run_info(results_dir: Path, info: Mapping[str, Any], overwrite: bool) -> None:
     """Refuse to resume into results produced with another tracker, config or seed."""
     path = results_dir / ".bench-run.json"
@@ -107,7 +118,8 @@ def check_run_info(results_dir: Path, info: Mapping[str, Any], overwrite: bool) 
         except (OSError, json.JSONDecodeError):
             old = None
         if old is not None:
-            diffs = [k for k in ("tracker", "params", "weights", "seed") if old.get(k) != info.get(k)]
+            diffs = [k for k in ("tracker", "params", "weights", "seed", "dataset_options")
+                     if old.get(k) != info.get(k)]
             if diffs:
                 raise BenchError(
                     f"{results_dir} holds results of another run (differs in: {', '.join(diffs)}); "
@@ -124,6 +136,7 @@ def run_dataset(tracker: SOTTracker, dataset, results_dir: Path, *, tracker_name
                          "support ope, got10k and vot")
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(results_dir)
     summary = RunSummary(dataset.name, tracker_name, results_dir)
     names = dataset.names()
     bar = _progress(len(names), f"{tracker_name} on {dataset.name}", progress)

@@ -12,11 +12,11 @@ from typing import Dict, List, Mapping, Optional, Sequence, Union
 from ..core.io import atomic_write_text
 from . import plots
 from .jsonio import read_json, to_jsonable, write_json  # noqa: F401
-from .table import fmt_value, format_table, sequence_table, summary_table  # noqa: F401
+from .table import fmt_value, format_table, protocol_name, sequence_table, summary_table  # noqa: F401
 
 
 def write_outputs(reports: Sequence[Mapping], out_dir: Union[str, Path], *,
-                  attributes: Optional[Mapping[str, Sequence[str]]] = None,
+                  attributes: Optional[Mapping[str, Sequence[str]]] = None,  # {seq: attrs}, fallback
                   eao_interval: Optional[Sequence[int]] = None,
                   per_sequence: bool = True) -> List[Path]:
     """Write JSON, table and plots for ``reports`` (same dataset) into ``out_dir``."""
@@ -36,16 +36,21 @@ def write_outputs(reports: Sequence[Mapping], out_dir: Union[str, Path], *,
                 text += f"\n\nPer sequence: {r.get('tracker')}\n" + sequence_table(r)
     atomic_write_text(out / "table.txt", text + "\n")
     written.append(out / "table.txt")
-    protocol = reports[0].get("protocol") if reports else None
+    protocol = protocol_name(reports[0]) if reports else None
     dataset = reports[0].get("dataset", "") if reports else ""
     made = []
-    if protocol in ("ope", "got10k"):
+    if protocol == "ope":
         made += [plots.success_plot(reports, out / "success.png", f"Success plot on {dataset}"),
                  plots.precision_plot(reports, out / "precision.png", f"Precision plot on {dataset}")]
-        if attributes:
+        if attributes or any(r.get("attributes") for r in reports):
             made.append(plots.attribute_plot(reports, attributes, out / "attributes.png",
                                              title=f"Success AUC per attribute on {dataset}"))
+    elif protocol == "got10k":
+        made.append(plots.success_plot(reports, out / "success.png", f"Success plot on {dataset}", score_key="ao"))
     elif protocol == "vot":
+        if eao_interval is None:
+            p0 = reports[0].get("protocol")
+            eao_interval = p0.get("eao_interval") if isinstance(p0, dict) else None
         made += [plots.eao_plot(reports, out / "eao.png", eao_interval, f"EAO curve on {dataset}"),
                  plots.ar_plot(reports, out / "ar.png", title=f"Accuracy-robustness on {dataset}")]
     written += [p for p in made if p is not None]

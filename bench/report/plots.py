@@ -51,9 +51,10 @@ def _curves(reports, curve_key: str, score_key: str):
     return out
 
 
-def success_plot(reports: Sequence[Mapping], path: PathLike, title: str = "Success plot") -> Optional[Path]:
-    """Success rate vs overlap threshold; legend ``name [AUC]``."""
-    curves = _curves(reports, "success_curve", "success_auc")
+def success_plot(reports: Sequence[Mapping], path: PathLike, title: str = "Success plot",
+                 score_key: str = "success_auc") -> Optional[Path]:
+    """Success rate vs overlap threshold; legend ``name [score]`` (AUC; AO for GOT-10k)."""
+    curves = _curves(reports, "success_curve", score_key)
     if not curves:
         return None
     plt = _plt()
@@ -82,9 +83,19 @@ def precision_plot(reports: Sequence[Mapping], path: PathLike, title: str = "Pre
     return _save(fig, path)
 
 
-def attribute_scores(report: Mapping, attributes: Mapping[str, Sequence[str]],
+def attribute_scores(report: Mapping, attributes: Optional[Mapping[str, Sequence[str]]] = None,
                      key: str = "success_auc") -> Dict[str, Tuple[float, int]]:
-    """Per attribute: (mean of the per-sequence ``key`` over its sequences, number of sequences)."""
+    """Per attribute: (score, number of sequences).
+
+    Taken from the report's ``attributes`` section when present, else the mean of the
+    per-sequence ``key`` over the sequences carrying the attribute (``attributes``:
+    ``{sequence: attribute names}``).
+    """
+    section = report.get("attributes") or {}
+    if section and all(isinstance(v, Mapping) and v.get(key) is not None for v in section.values()):
+        return {a: (float(v[key]), int(v.get("n_sequences") or 0)) for a, v in sorted(section.items())}
+    if not attributes:
+        return {}
     seqs = report.get("sequences") or {}
     per: Dict[str, List[float]] = {}
     for name, m in seqs.items():
@@ -96,7 +107,7 @@ def attribute_scores(report: Mapping, attributes: Mapping[str, Sequence[str]],
     return {a: (float(np.mean(v)), len(v)) for a, v in sorted(per.items())}
 
 
-def attribute_plot(reports: Sequence[Mapping], attributes: Mapping[str, Sequence[str]], path: PathLike,
+def attribute_plot(reports: Sequence[Mapping], attributes: Optional[Mapping[str, Sequence[str]]], path: PathLike,
                    key: str = "success_auc", title: str = "Success AUC per attribute") -> Optional[Path]:
     """Grouped bars: one group per attribute (``name (n sequences)``), one bar per tracker."""
     table = [(r.get("tracker") or "?", attribute_scores(r, attributes, key)) for r in reports]
@@ -139,23 +150,15 @@ def eao_plot(reports: Sequence[Mapping], path: PathLike, interval: Optional[Sequ
     return _save(fig, path)
 
 
-def ar_plot(reports: Sequence[Mapping], path: PathLike, sensitivity: float = 30.0,
-            title: str = "Accuracy-robustness") -> Optional[Path]:
-    """Accuracy vs reliability ``exp(-sensitivity * failures / frames)`` (vot-toolkit AR plot, S = 30)."""
+def ar_plot(reports: Sequence[Mapping], path: PathLike, title: str = "Accuracy-robustness") -> Optional[Path]:
+    """Accuracy vs AR-plot robustness ``ar_robustness`` (vot-toolkit: ``exp(-S * failures / length)``, S = 30)."""
     pts = []
+    xlabel = "Robustness (reliability, exp(-S x failures / length))"
     for r in reports:
         m = r.get("metrics", {})
-        if m.get("accuracy") is None:
+        if m.get("accuracy") is None or m.get("ar_robustness") is None:
             continue
-        frames = m.get("frames")
-        fails = m.get("failures")
-        if frames and fails is not None:
-            rel = float(np.exp(-sensitivity * float(fails) / float(frames)))
-            xlabel = f"Robustness: exp(-{sensitivity:g} x failures / frames)"
-        else:
-            rel = float(m.get("robustness") or 0.0)
-            xlabel = "Robustness"
-        pts.append((r.get("tracker") or "?", rel, float(m["accuracy"])))
+        pts.append((r.get("tracker") or "?", float(m["ar_robustness"]), float(m["accuracy"])))
     if not pts:
         return None
     plt = _plt()

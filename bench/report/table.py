@@ -12,11 +12,18 @@ COLUMNS: Dict[str, List[Tuple[str, str, str]]] = {
     "got10k": [("ao", "AO", ".3f"), ("sr_50", "SR@0.5", ".3f"), ("sr_75", "SR@0.75", ".3f"),
                ("fps", "FPS", ".1f")],
     "vot": [("accuracy", "Accuracy", ".4f"), ("robustness", "Robustness", ".4f"),
-            ("failures", "Failures", ".1f"), ("eao", "EAO", ".4f"), ("fps", "FPS", ".1f")],
+            ("failures", "Failures", ".1f"), ("failure_rate_100", "Fail/100fr", ".3f"), ("eao", "EAO", ".4f"),
+            ("fps", "FPS", ".1f")],
     "mot": [("HOTA", "HOTA", ".3f"), ("MOTA", "MOTA", ".3f"), ("IDF1", "IDF1", ".3f"),
             ("MOTP", "MOTP", ".3f"), ("FP", "FP", "d"), ("FN", "FN", "d"), ("IDSW", "IDSW", "d"),
             ("fps", "FPS", ".1f")],
 }
+
+
+def protocol_name(report: Dict[str, Any]) -> str:
+    """The protocol of a report: ``report["protocol"]`` is a dict with ``name`` (or a plain string)."""
+    p = report.get("protocol")
+    return str(p.get("name", "")) if isinstance(p, dict) else str(p or "")
 
 
 def fmt_value(v: Any, spec: str = ".3f") -> str:
@@ -63,7 +70,7 @@ def summary_table(reports: Sequence[Dict[str, Any]]) -> str:
     """One row per report (tracker): the protocol's headline metrics."""
     if not reports:
         return "(no results)"
-    protocol = reports[0].get("protocol", "")
+    protocol = protocol_name(reports[0])
     keys: Dict[str, Any] = {}
     for r in reports:
         keys.update(r.get("metrics", {}))
@@ -82,6 +89,6 @@ def sequence_table(report: Dict[str, Any]) -> str:
     keys: Dict[str, Any] = {}
     for _, m in items:
         keys.update(m)
-    cols = columns_for(report.get("protocol", ""), keys)
+    cols = columns_for(protocol_name(report), keys)
     rows = [[name] + [fmt_value(m.get(k), f) for k, _, f in cols] for name, m in items]
     return format_table(["Sequence"] + [h for _, h, _ in cols], rows)
