@@ -30,7 +30,7 @@ from . import textures
 
 _SAMPLES = 16          # sample grid per axis for coverage (16 x 16 points over the outline box)
 _OUTLINE_POINTS = 72   # boundary samples for the tight box of a rotated outline
-_ASSET_CACHE_SIZE = 16  # scenes whose textures stay in memory
+_ASSET_CACHE_SIZE = 32  # scenes whose textures stay in memory (set_texture_cache_size)
 
 
 @dataclasses.dataclass(eq=False)
@@ -233,17 +233,13 @@ class Assets:
 
     def __init__(self, scene: Scene):
         W, H = scene.size
-        ss = np.random.SeedSequence([scene.seed, 7])
-        r_bg, r_noise = (np.random.default_rng(s) for s in ss.spawn(2))
+        r_bg = np.random.default_rng(np.random.SeedSequence([scene.seed, 7]))
         bw, bh = scene.bg_size
         self.bg = textures.background(r_bg, bh, bw, scene.bg_palette, scene.bg_clutter, scene.bg_clutter_palette)
         for look, x, y, w, h in scene.bg_stamps:
             _stamp(self.bg, look, x, y, w, h)
-        pad = 16
-        if scene.noise_sigma > 0:
-            self.noise = (r_noise.standard_normal((H + pad, W + pad, 3)) * scene.noise_sigma).astype(np.float32)
-        else:
-            self.noise = None
+        self.noise = noise_bank(W, H) if scene.noise_sigma > 0 else None
+        self.noise_offset = (scene.seed % 47, (scene.seed // 47) % 43)
         self.patches: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}
         self.premultiplied: Dict[int, np.ndarray] = {}  # (h, w, 4): rgb * alpha, alpha
         for o in scene.objects:
@@ -286,6 +282,25 @@ def _stamp(bg: np.ndarray, look: Look, x: float, y: float, w: float, h: float) -
 
 
 _CACHE: "OrderedDict[int, Scene]" = OrderedDict()
+_NOISE: Dict[Tuple[int, int], np.ndarray] = {}
+_NOISE_PAD = 64
+
+
+def noise_bank(W: int, H: int) -> np.ndarray:
+    """Unit Gaussian sensor noise ``(H + 64, W + 64, 3)`` float32, one fixed-seed field per
+    frame size shared by all scenes (each scene scales it and reads it at its own offsets)."""
+    key = (W, H)
+    if key not in _NOISE:
+        rng = np.random.default_rng(20240607)
+        _NOISE[key] = rng.standard_normal((H + _NOISE_PAD, W + _NOISE_PAD, 3), dtype=np.float32)
+    return _NOISE[key]
+
+
+def set_texture_cache_size(n: int) -> None:
+    """How many scenes keep their textures in memory (default 32; about 1-4 MB each). Training
+    loops that sample frames from many sequences at random may raise it."""
+    global _ASSET_CACHE_SIZE
+    _ASSET_CACHE_SIZE = max(1, int(n))
 
 
 def assets_of(scene: Scene) -> Assets:
@@ -409,8 +424,9 @@ def render_frame(scene: Scene, t: int) -> np.ndarray:
     elif g != 1.0:
         frame *= np.float32(g)
     if a.noise is not None:
-        ox, oy = (t * 7) % 16, (t * 11) % 16
-        frame += a.noise[oy:oy + H, ox:ox + W]
+        ox = (a.noise_offset[0] + t * 7) % _NOISE_PAD
+        oy = (a.noise_offset[1] + t * 11) % _NOISE_PAD
+        cv2.scaleAdd(a.noise[oy:oy + H, ox:ox + W], float(scene.noise_sigma), frame, dst=frame)
     np.clip(frame, 0, 255, out=frame)
     return frame.astype(np.uint8)
 

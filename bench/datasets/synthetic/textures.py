@@ -64,13 +64,16 @@ def smooth_noise(rng: np.random.Generator, h: int, w: int, cell: float, octaves:
 
 
 def colorize(field: np.ndarray, pal: np.ndarray) -> np.ndarray:
-    """Map a [0, 1] field ``(h, w)`` through palette ``(n, 3)`` by piecewise-linear interpolation."""
-    n = len(pal)
-    x = np.clip(field, 0.0, 1.0) * (n - 1)
-    i0 = np.minimum(x.astype(np.int64), n - 2)
-    f = (x - i0)[..., None].astype(np.float32)
+    """Map a [0, 1] field ``(h, w)`` through palette ``(n, 3)`` (piecewise linear, 256 levels,
+    one OpenCV table look-up) -> ``(h, w, 3)`` float32."""
     pal = np.asarray(pal, np.float32)
-    return pal[i0] * (1.0 - f) + pal[i0 + 1] * f
+    n = len(pal)
+    x = np.linspace(0.0, 1.0, 256) * (n - 1)
+    i0 = np.minimum(x.astype(np.int64), n - 2)
+    f = (x - i0)[:, None].astype(np.float32)
+    lut = np.ascontiguousarray((pal[i0] * (1.0 - f) + pal[i0 + 1] * f).reshape(256, 1, 3))
+    idx = np.clip(np.asarray(field, np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return cv2.LUT(cv2.merge([idx, idx, idx]), lut)
 
 
 def _grid(h: int, w: int) -> Tuple[np.ndarray, np.ndarray]:
