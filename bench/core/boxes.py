@@ -124,6 +124,36 @@ def iou_matrix(a, b) -> np.ndarray:
     return inter / union
 
 
+def iou_pairs_xyxy(a, b) -> np.ndarray:
+    """Element-wise IoU (N,) of ``xyxy`` boxes ``a`` (N, 4) and ``b`` (N, 4).
+
+    The arithmetic of :func:`iou_matrix` (TrackEval's ``_calculate_box_ious``) applied
+    to matched rows instead of all pairs: the same value, bit for bit, as the
+    corresponding entry of ``iou_matrix`` on the ``xywh`` boxes. Used by the MOT
+    metrics, which evaluate only the pairs of boxes that share a frame.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 2 or a.shape[1] != 4:
+        raise ValueError(f"iou_pairs_xyxy: expected two (N, 4) arrays, got {a.shape} and {b.shape}")
+    iw = np.minimum(a[:, 2], b[:, 2])
+    iw -= np.maximum(a[:, 0], b[:, 0])
+    np.maximum(iw, 0, out=iw)
+    ih = np.minimum(a[:, 3], b[:, 3])
+    ih -= np.maximum(a[:, 1], b[:, 1])
+    np.maximum(ih, 0, out=ih)
+    inter = iw
+    inter *= ih
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = area_a + area_b
+    union -= inter
+    inter[(area_a <= _EPS) | (area_b <= _EPS) | (union <= _EPS)] = 0
+    union[union <= _EPS] = 1
+    inter /= union
+    return inter
+
+
 def center_error(a, b) -> np.ndarray:
     """Euclidean distance in pixels between OTB centres of ``xywh`` boxes (element-wise)."""
     d = otb_centers(a) - otb_centers(b)
