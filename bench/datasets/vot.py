@@ -1,0 +1,179 @@
+"""VOT short-term datasets ``vot2016`` .. ``vot2019`` (reset-based "baseline" experiment).
+
+Two sources under ``<root>``:
+
+* the VOT toolkit layout: ``<root>/list.txt`` (one sequence per line),
+  ``<root>/<seq>/groundtruth.txt`` (per frame 4 values ``x,y,w,h`` or 2n polygon
+  values), frames in ``<root>/<seq>/color/00000001.jpg`` (VOT2017+) or
+  ``<root>/<seq>/00000001.jpg`` (VOT2016), per-frame tag files ``<seq>/<tag>.tag`` (or
+  ``.label``: ``camera_motion``, ``illum_change``, ``motion_change``, ``size_change``,
+  ``occlusion``; one 0/1 per line);
+* a pysot-style JSON ``<root>/VOT2019.json`` (``img_names``, ``gt_rect`` and the tags
+  as per-frame 0/1 lists), used when present. Tag lists shorter than the sequence are
+  padded with 0 (as VOT tag files are).
+
+Every sequence keeps its exact regions as ``seq.meta["regions"]`` (a
+:class:`bench.core.regions.Regions`: rectangles stay rectangles, which matters for the
+rasterised overlap), ``seq.polygons`` (N, 8) when all regions are 4-vertex polygons,
+``seq.gt`` their bounding boxes, ``seq.flags`` the tags.
+
+Image size (the bounds of the overlap): from the first frame when the images exist,
+else from the ground truth's extent, ``(ceil(max x), ceil(max y))`` over the sequence
+(``seq.meta["image_size_source"]`` says which; ``../shared/reference/vot-reference.md``).
+
+Protocol settings per edition (``configs/datasets/vot20xx.yaml``, each with its
+source): EAO interval (2016 [108, 371], 2017 / 2018 [100, 356], 2019 [46, 291]),
+re-initialisation 5 frames after a failure, burn-in 10, 15 repetitions for stochastic
+trackers, failure when the overlap is 0, AR sensitivity 30.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from ..core.boxes import xywh_to_poly
+from ..core.errors import DataError, DatasetNotFoundError
+from ..core.regions import Regions, as_regions, gt_extent_size
+from ..core.registry import register_dataset
+from ..core.sequence import ImageFiles, Sequence
+from .base import Dataset
+from .sot_common import apply_options, dataset_params, download_hint, image_size, read_numbers, resolve_root
+
+EDITIONS = ("vot2016", "vot2017", "vot2018", "vot2019")
+TAGS = ("camera_motion", "illum_change", "motion_change", "size_change", "occlusion")
+
+
+def open_vot(name: str, root=None, **options) -> Dataset:
+    """Open VOT edition ``name`` (``vot2016`` .. ``vot2019``) at ``root``."""
+    params, _ = dataset_params(name)
+    params = apply_options(params, options, name)
+    root = resolve_root(root, params, name)
+    hint = download_hint(params, name)
+    json_file = root / f"{name.upper()}.json"
+    if not json_file.is_file():
+        cands = sorted(root.glob("VOT*.json"))
+        json_file = cands[0] if len(cands) == 1 else json_file
+    if json_file.is_file():
+        try:
+            index = json.loads(json_file.read_text())
+        except (OSError, ValueError) as exc:
+            raise DataError(f"unreadable VOT JSON ({exc})", path=json_file) from None
+        names = list(index)
+
+        def load(seq: str) -> Sequence:
+            return _from_json(seq, index[seq], root, json_file)
+        source = str(json_file)
+    else:
+        list_file = root / "list.txt"
+        if not list_file.is_file():
+            raise DatasetNotFoundError(f"{name}: neither list.txt nor {name.upper()}.json in the root",
+                                       path=list_file, hint=hint)
+        names = [l.strip() for l in list_file.read_text().splitlines() if l.strip()]
+        if not names:
+            raise DataError("empty sequence list", path=list_file)
+
+        def load(seq: str) -> Sequence:
+            return _from_folder(seq, root, hint)
+        source = str(list_file)
+    interval = [int(v) for v in params["eao_interval"]]
+    meta = {"settings": params, "edition": params["edition"], "eao_interval": interval, "source": source}
+    return Dataset(name, "vot", names, load, root=root, meta=meta)
+
+
+def _regions_to_sequence(seq: str, regions: Regions, frames: Optional[ImageFiles], flags: Dict[str, np.ndarray],
+                         size: Optional[tuple], source: str, warnings: List[str]) -> Sequence:
+    n = len(regions)
+    if n == 0:
+        raise DataError(f"sequence '{seq}' has no ground truth", path=source)
+    size_source = "image"
+    if size is None:
+        size = gt_extent_size(regions)
+        size_source = "gt-extent"
+    boxes = regions.bounding_boxes()
+    polygons = None
+    if np.all(regions.sizes == 8):
+        polygons = regions.values[:, :8].copy()
+    elif np.any(regions.sizes == 8):
+        polygons = np.full((n, 8), np.nan)
+        p8 = regions.sizes == 8
+        polygons[p8] = regions.values[p8, :8]
+        r4 = regions.sizes == 4
+        polygons[r4] = xywh_to_poly(regions.values[r4, :4])
+    attrs = tuple(t for t in TAGS if t in flags and flags[t].any())
+    return Sequence(seq, boxes, frames=frames, polygons=polygons, flags=flags, attributes=attrs,
+                    image_size=tuple(int(v) for v in size),
+                    meta={"regions": regions, "image_size_source": size_source, "source": source,
+                          "warnings": warnings})
+
+
+def _from_json(seq: str, entry: Dict[str, Any], root: Path, path: Path) -> Sequence:
+    try:
+        regions = as_regions([list(map(float, r)) for r in entry["gt_rect"]])
+        img_names = list(entry.get("img_names", []))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(f"sequence '{seq}': bad entry ({exc})", path=path) from None
+    n = len(regions)
+    flags = {}
+    for t in TAGS:
+        if t in entry:
+            v = np.asarray(entry[t], dtype=np.float64).ravel()
+            if len(v) > n:
+                raise DataError(f"sequence '{seq}': tag '{t}' has {len(v)} values for {n} frames", path=path)
+            flags[t] = np.concatenate([v, np.zeros(n - len(v))]) > 0  # short tag lists: padded with 0
+    paths = [root / p for p in img_names]
+    frames = ImageFiles(paths) if len(paths) == n and paths and paths[0].is_file() else None
+    size = None
+    if "width" in entry and "height" in entry:
+        size = (int(entry["width"]), int(entry["height"]))
+    elif frames is not None:
+        size = image_size(paths[0])
+    return _regions_to_sequence(seq, regions, frames, flags, size, str(path), [])
+
+
+def _from_folder(seq: str, root: Path, hint: str) -> Sequence:
+    folder = root / seq
+    if not folder.is_dir():
+        raise DatasetNotFoundError(f"VOT sequence '{seq}' not found (select the sequences you have with "
+                                   "--sequences)", path=folder, hint=hint)
+    gt_file = folder / "groundtruth.txt"
+    rows = read_numbers(gt_file, "ground-truth")
+    for i, r in enumerate(rows):
+        k = len(r)
+        if k != 4 and (k < 6 or k % 2):
+            raise DataError(f"expected 4 (x,y,w,h) or 2n >= 6 (polygon) values, got {k}", path=gt_file, line=i + 1)
+    regions = as_regions(rows)
+    n = len(regions)
+    warnings: List[str] = []
+    flags = {}
+    for t in TAGS:
+        f = next((folder / f"{t}{ext}" for ext in (".tag", ".label") if (folder / f"{t}{ext}").is_file()), None)
+        if f is None:
+            continue
+        vals = [v for r in read_numbers(f, "tag") for v in r]
+        if len(vals) > n:
+            raise DataError(f"{len(vals)} values for {n} frames", path=f)
+        flags[t] = np.concatenate([np.asarray(vals, dtype=np.float64), np.zeros(n - len(vals))]) > 0
+    img_dir = folder / "color" if (folder / "color").is_dir() else folder
+    images = sorted(p for p in img_dir.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    frames, size = None, None
+    if images:
+        if len(images) < n:
+            raise DataError(f"{len(images)} frames for {n} ground-truth regions", path=img_dir)
+        frames = ImageFiles(images[:n])
+        size = image_size(images[0])
+    return _regions_to_sequence(seq, regions, frames, flags, size, str(gt_file), warnings)
+
+
+def _register(name: str) -> None:
+    def opener(root=None, **options):
+        return open_vot(name, root, **options)
+
+    opener.__doc__ = f"VOT short-term challenge '{name}' (reset-based supervised protocol)."
+    register_dataset(name, protocol="vot", config=f"datasets/{name}.yaml")(opener)
+
+
+for _n in EDITIONS:
+    _register(_n)
