@@ -19,7 +19,6 @@ other toolkits; it is not bit-identical to the in-memory frames.
 """
 from __future__ import annotations
 
-import configparser
 import json
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Union
@@ -256,7 +255,7 @@ def write_motchallenge(dataset, out_dir: PathLike, progress: bool = False) -> Pa
         (d / "gt").mkdir(exist_ok=True)
         (d / "det").mkdir(exist_ok=True)
         W, H = seq.image_size
-        ini = (f"[Sequence]\nname={seq.name}\nimDir=img1\nframeRate={seq.fps:g}\nseqLength={seq.length}\n"
+        ini = (f"[Sequence]\nname={seq.name}\nimDir=img1\nframeRate={int(round(seq.fps))}\nseqLength={seq.length}\n"
                f"imWidth={W}\nimHeight={H}\nimExt=.jpg\n")
         atomic_write_text(d / "seqinfo.ini", ini)
         if seq.frames is not None:
@@ -276,38 +275,9 @@ def write_motchallenge(dataset, out_dir: PathLike, progress: bool = False) -> Pa
     return out
 
 
-def _read_mot_sequence(d: Path) -> MOTSequence:
-    ini = d / "seqinfo.ini"
-    cp = configparser.ConfigParser()
-    try:
-        cp.read_string(ini.read_text())
-        s = cp["Sequence"]
-        length, W, H = int(s["seqLength"]), int(s["imWidth"]), int(s["imHeight"])
-        fps = float(s.get("frameRate", "25"))
-        im_dir, ext = s.get("imDir", "img1"), s.get("imExt", ".jpg")
-    except (configparser.Error, KeyError, ValueError) as exc:
-        raise DataError(f"invalid seqinfo.ini: {exc}", path=ini) from None
-    gt = _parse_numbers(d / "gt" / "gt.txt", ncols=(9, 10)) if (d / "gt" / "gt.txt").is_file() else None
-    det = None
-    if (d / "det" / "det.txt").is_file():
-        det = _parse_numbers(d / "det" / "det.txt", ncols=(7, 10))[:, :7]
-    for arr, path in ((gt, d / "gt" / "gt.txt"), (det, d / "det" / "det.txt")):
-        if arr is not None and len(arr):
-            f = arr[:, 0]
-            bad = (f < 1) | (f > length) | (f != np.round(f))
-            if bad.any():
-                raise DataError(f"frame {arr[np.flatnonzero(bad)[0], 0]:g} outside 1..{length}", path=path,
-                                line=int(np.flatnonzero(bad)[0]) + 1)
-    frames = None
-    img = d / im_dir
-    if img.is_dir():
-        frames = ImageFiles([img / f"{i + 1:06d}{ext}" for i in range(length)])
-    return MOTSequence(name=d.name, length=length, frames=frames, gt=gt, detections=det, image_size=(W, H),
-                       fps=fps, meta={})
-
-
 def read_motchallenge_copy(root: PathLike, name: str = "synthetic-mot") -> Dataset:
-    """Read a copy written by :func:`write_motchallenge` (protocol ``mot``)."""
+    """Read a copy written by :func:`write_motchallenge` (protocol ``mot``) with the toolkit's
+    MOTChallenge sequence reader (:func:`bench.datasets.motchallenge.load_sequence`)."""
     root = Path(root)
     base = root / "train"
     if not base.is_dir():
@@ -317,7 +287,12 @@ def read_motchallenge_copy(root: PathLike, name: str = "synthetic-mot") -> Datas
     if not names:
         raise DatasetNotFoundError(f"no sequences (train/<seq>/seqinfo.ini) in the {name} root", path=base,
                                    hint=_EXPORT_HINT.format(name=name, fmt="mot"))
-    return Dataset(name, "mot", names, lambda n: _read_mot_sequence(base / n), root, {"generated": False})
+    from ..motchallenge import MOTChallengeConfig, load_sequence  # the toolkit's MOTChallenge reader
+
+    cfg = MOTChallengeConfig(benchmark=name, root=str(root), split="train")
+    cache: Dict[bytes, np.ndarray] = {}
+    return Dataset(name, "mot", names, lambda n: load_sequence(base / n, cfg, cache), root,
+                   {"generated": False, "has_gt": True})
 
 
 # --------------------------------------------------------------------------- dispatch
