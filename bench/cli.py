@@ -101,6 +101,15 @@ def _print(text: str = "") -> None:
     print(text, flush=True)
 
 
+def print_warnings(report: Dict[str, Any], limit: int = 10) -> None:
+    """The evaluator's warnings (documented reading rules that applied) on stderr."""
+    warns = list(report.get("warnings") or [])
+    for w in warns[:limit]:
+        print(f"warning: {report.get('tracker', '')}: {w}", file=sys.stderr)
+    if len(warns) > limit:
+        print(f"warning: ... {len(warns) - limit} more in the JSON report", file=sys.stderr)
+
+
 def dataset_attributes(dataset) -> Dict[str, Sequence[str]]:
     """``{sequence: attributes}`` of a dataset (empty when the dataset has none)."""
     out: Dict[str, Sequence[str]] = {}
@@ -203,6 +212,7 @@ def cmd_eval(args) -> int:
 
     dataset = open_dataset_cli(args.dataset, args.root, _csv(args.sequences), **_options(args.dataset_option))
     report = evaluate_folder(dataset, Path(args.results), args.tracker, **_options(args.option))
+    print_warnings(report)
     if args.per_sequence:
         _print(sequence_table(report))
         _print()
@@ -234,6 +244,8 @@ def cmd_report(args) -> int:
     folders = tracker_folders(Path(args.results), _csv(args.trackers))
     options = _options(args.option)
     reports = [evaluate_folder(dataset, f, f.name, **options) for f in folders]
+    for r in reports:
+        print_warnings(r)
     interval = dataset.meta.get("eao_interval")
     written = write_outputs(reports, args.out, attributes=dataset_attributes(dataset)
                             if dataset.protocol in ("ope", "got10k") else None, eao_interval=interval)
@@ -289,21 +301,37 @@ def cmd_export(args) -> int:
     return 0
 
 
-def _compare_module():
-    try:
-        return importlib.import_module("bench.compare")
-    except ModuleNotFoundError as exc:
-        if exc.name != "bench.compare":
-            raise
-        return None
+def _per_tracker(pairs: Optional[Sequence[str]], what: str) -> Dict[str, List[str]]:
+    """``NAME:VALUE`` strings -> ``{NAME: [VALUE, ...]}`` (``--set sort:max_age=5``)."""
+    out: Dict[str, List[str]] = {}
+    for p in pairs or ():
+        name, sep, value = p.partition(":")
+        if not sep or not name or not value:
+            raise BenchError(f"{what} '{p}': expected TRACKER:VALUE (e.g. sort:max_age=5)")
+        out.setdefault(name.strip(), []).append(value)
+    return out
 
 
 def cmd_compare(args) -> int:
-    """Hand the remaining arguments to :func:`bench.compare.main` (imported only for this command)."""
-    mod = _compare_module()
-    if mod is None:
-        raise BenchError("the 'compare' command needs bench/compare.py, which is not installed")
-    return int(mod.main(list(args.args)) or 0)
+    """MOT trackers side by side (:func:`bench.compare.compare`): run or reuse, evaluate, table + JSON + plot."""
+    from .compare import compare, format_compare
+
+    names = _csv(args.trackers) or []
+    for n in names:
+        tracker_entry(n)  # unknown name -> exit 2
+    dataset_entry(args.dataset)
+    options = _options(args.dataset_option)
+    if args.detections:
+        options["detections"] = args.detections
+    configs = {k: v[-1] for k, v in _per_tracker(args.config, "--config").items()}
+    weights = {k: v[-1] for k, v in _per_tracker(args.weights, "--weights").items()}
+    result = compare(args.dataset, names, args.root, args.out, dataset_options=options,
+                     sequences=_csv(args.sequences), overrides=_per_tracker(args.set, "--set"),
+                     config_files=configs, weights=weights, seed=args.seed, overwrite=args.overwrite,
+                     preprocess=not args.no_preprocess, progress=not args.quiet)
+    _print(format_compare(result["rows"]))
+    _print(f"\nWritten: {result['json']}" + (f", {result['plot']}" if result.get("plot") else ""))
+    return 0
 
 
 # ----------------------------------------------------------------------------------
@@ -322,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tracker", required=True, help="tracker name (see 'bench list')")
     s.add_argument("--dataset", required=True, help="dataset name (see 'bench list')")
     s.add_argument("--root", help="dataset folder (synthetic: none needed)")
-    s.add_argument("--out", default="results", help="output folder (default: results)")
+    s.add_argument("--out", default="runs", help="output folder (default: runs)")
     s.add_argument("--config", help="YAML file overriding the tracker's configs/trackers/<name>.yaml")
     s.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one hyperparameter (repeatable)")
     s.add_argument("--sequences", help="comma-separated sequence names (default: all)")
@@ -354,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--root", help="dataset folder (annotations suffice)")
     s.add_argument("--results", required=True, help="folder holding one results folder per tracker")
     s.add_argument("--trackers", help="comma-separated tracker folders (default: all)")
-    s.add_argument("--out", default="report", help="output folder (default: report)")
+    s.add_argument("--out", default="runs/report", help="output folder (default: runs/report)")
     s.add_argument("--sequences", help="comma-separated sequence names (default: all)")
     s.add_argument("--option", action="append", metavar="KEY=VALUE", help="evaluation option (repeatable)")
     s.add_argument("--dataset-option", action="append", metavar="KEY=VALUE", help="dataset option (repeatable)")
@@ -378,8 +406,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sequences", help="comma-separated sequence names (default: all)")
     s.set_defaults(func=cmd_export)
 
-    s = sub.add_parser("compare", help="compare MOT trackers (see 'bench compare --help')", add_help=False)
-    s.add_argument("args", nargs=argparse.REMAINDER, help="arguments of bench.compare")
+    s = sub.add_parser("compare", help="MOT trackers side by side: run (or reuse), evaluate, table, JSON, plot")
+    s.add_argument("--dataset", required=True, help="multi-object dataset (mot17, synthetic-mot, ...)")
+    s.add_argument("--trackers", required=True, help="comma-separated MOT tracker names, e.g. sort,bytetrack")
+    s.add_argument("--root", help="dataset folder (synthetic-mot: none needed)")
+    s.add_argument("--out", default="runs/compare", help="output folder (default: runs/compare)")
+    s.add_argument("--sequences", help="comma-separated sequence names (default: all)")
+    s.add_argument("--set", action="append", metavar="TRACKER:KEY=VALUE", help="override one hyperparameter")
+    s.add_argument("--config", action="append", metavar="TRACKER:FILE", help="YAML overriding a tracker's config")
+    s.add_argument("--weights", action="append", metavar="TRACKER:FILE", help="weight file of a tracker")
+    s.add_argument("--detections", help="MOT17: which public detections (DPM, FRCNN, SDP)")
+    s.add_argument("--dataset-option", action="append", metavar="KEY=VALUE", help="dataset option (repeatable)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--overwrite", action="store_true", help="rerun trackers whose results exist")
+    s.add_argument("--no-preprocess", action="store_true", help="evaluate without the MOTChallenge preprocessing")
+    s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=cmd_compare)
     return p
 

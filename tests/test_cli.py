@@ -174,3 +174,24 @@ def test_export_then_run_vot_protocol(tmp_path, capsys):
     rdir = tmp_path / "out" / "reports" / "vot2018" / "ncc"
     assert is_png(rdir / "eao.png") and is_png(rdir / "ar.png")
     assert "EAO" in out and "Accuracy" in out
+
+
+def test_run_and_compare_mot(tmp_path, capsys):
+    code = main(["run", "--tracker", "sort", "--dataset", "synthetic-mot", "--out", str(tmp_path), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "HOTA" in out and "MOTA" in out and "IDF1" in out
+    assert len(list((tmp_path / "synthetic-mot" / "sort" / "data").glob("*.txt"))) == 4
+    report = json.loads((tmp_path / "reports" / "synthetic-mot" / "sort" / "report.json").read_text())
+    for k in ("mota", "idf1", "hota"):
+        assert report["metrics"][k] <= 1.0
+    assert main(["run", "--tracker", "ncc", "--dataset", "synthetic-mot", "--out", str(tmp_path)]) == 1
+    assert "sot-ncc" in capsys.readouterr().err
+    # compare reuses sort's finished results and runs bytetrack
+    code = main(["compare", "--dataset", "synthetic-mot", "--trackers", "sort,bytetrack", "--out", str(tmp_path),
+                 "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    lines = [l.split() for l in out.splitlines()]
+    assert [l[0] for l in lines if l and l[0] in ("sort", "bytetrack")] == ["sort", "bytetrack"]
+    assert (tmp_path / "synthetic-mot" / "compare.json").is_file() and is_png(tmp_path / "synthetic-mot" / "compare.png")

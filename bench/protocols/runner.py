@@ -215,6 +215,7 @@ def run_and_report(tracker, dataset, *, out: Path, tracker_name: str, overwrite:
                  "params": _params(tracker), "seed": seed})
     results_dir.mkdir(parents=True, exist_ok=True)
     check_run_info(results_dir, info, overwrite)
+    remove_stale_temporaries(results_dir)
 
     t0 = time.perf_counter()
     if dataset.protocol == "mot":
@@ -242,6 +243,9 @@ def run_and_report(tracker, dataset, *, out: Path, tracker_name: str, overwrite:
 
         ds_eval = dataset.select(complete) if failed else dataset
         report = evaluate_folder(ds_eval, results_dir, tracker_name)
+        from ..cli import print_warnings
+
+        print_warnings(report)
         if report.get("metrics") is not None and report["metrics"].get("fps") is None and run_fps:
             report["metrics"]["fps"] = run_fps
         attributes = attributes_of(ds_eval) if (attributes_of and dataset.protocol in ("ope", "got10k")) else None
@@ -277,4 +281,6 @@ def _params(tracker) -> Any:
 def _run_mot(tracker, dataset, results_dir: Path, tracker_name: str, overwrite: bool, progress: bool):
     from .mot import run_mot
 
-    return run_mot(tracker, dataset, results_dir.parent, tracker_name, overwrite=overwrite, progress=progress)
+    # run_mot writes <out>/<dataset>/<tracker>/data/<seq>.txt (TrackEval layout)
+    return run_mot(tracker, dataset, results_dir.parent.parent, tracker_name, overwrite=overwrite,
+                   progress=progress)

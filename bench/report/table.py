@@ -14,9 +14,9 @@ COLUMNS: Dict[str, List[Tuple[str, str, str]]] = {
     "vot": [("accuracy", "Accuracy", ".4f"), ("robustness", "Robustness", ".4f"),
             ("failures", "Failures", ".1f"), ("failure_rate_100", "Fail/100fr", ".3f"), ("eao", "EAO", ".4f"),
             ("fps", "FPS", ".1f")],
-    "mot": [("HOTA", "HOTA", ".3f"), ("MOTA", "MOTA", ".3f"), ("IDF1", "IDF1", ".3f"),
-            ("MOTP", "MOTP", ".3f"), ("FP", "FP", "d"), ("FN", "FN", "d"), ("IDSW", "IDSW", "d"),
-            ("fps", "FPS", ".1f")],
+    "mot": [("hota", "HOTA", ".3f"), ("mota", "MOTA", ".3f"), ("idf1", "IDF1", ".3f"),
+            ("motp", "MOTP", ".3f"), ("fp", "FP", "d"), ("fn", "FN", "d"), ("idsw", "IDSW", "d"),
+            ("mt", "MT", "d"), ("ml", "ML", "d"), ("fps", "FPS", ".1f")],
 }
 
 
