@@ -1,4 +1,5 @@
-"""Side-by-side comparison of MOT trackers on one dataset (``python -m bench compare``).
+"""Side-by-side comparison of MOT trackers on one dataset (``python -m bench compare``, wired in
+:mod:`bench.cli`).
 
 :func:`compare` runs each tracker with the MOT protocol (:func:`bench.protocols.mot.run_mot`;
 sequences whose result file exists are reused, so a comparison resumes), scores it with
@@ -167,66 +168,3 @@ def plot_compare(rows: Sequence[Mapping[str, object]], path: PathLike, title: st
     plt.close(fig)
     return path
 
-
-def _per_tracker(items: Optional[Sequence[str]], what: str, sep: str) -> Dict[str, List[str]]:
-    out: Dict[str, List[str]] = {}
-    for item in items or ():
-        name, s, rest = item.partition(sep)
-        if not s or not name or not rest:
-            raise BenchError(f"compare: {what} '{item}' must read TRACKER{sep}VALUE")
-        out.setdefault(name.strip(), []).append(rest.strip())
-    return out
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m bench compare --dataset NAME --trackers a,b [--root DIR] ...``: prints the table."""
-    import argparse
-
-    import yaml
-
-    p = argparse.ArgumentParser(prog="bench compare", description="Run (or reuse) MOT trackers on one dataset "
-                                "and compare MOTA, IDF1, HOTA, IDSW, FP, FN and FPS.")
-    p.add_argument("--dataset", required=True, help="a multi-object dataset (mot15, mot16, mot17, mot20, synthetic-mot)")
-    p.add_argument("--trackers", required=True, help="comma-separated MOT tracker names, e.g. sort,bytetrack,sot-siamfc")
-    p.add_argument("--root", help="dataset folder")
-    p.add_argument("--out", default="results", help="output folder (default: results); finished sequences are reused")
-    p.add_argument("--sequences", help="comma-separated sequence names (default: all)")
-    p.add_argument("--detections", help="MOT17 detector copy: FRCNN, DPM or SDP (default: all three)")
-    p.add_argument("--frames", choices=["all", "available"], help="'available': only the frames with images")
-    p.add_argument("--option", action="append", metavar="KEY=VALUE", help="another dataset option (repeatable)")
-    p.add_argument("--set", action="append", metavar="TRACKER:KEY=VALUE", help="override one tracker hyperparameter")
-    p.add_argument("--config", action="append", metavar="TRACKER=FILE", help="a YAML config for one tracker")
-    p.add_argument("--weights", action="append", metavar="TRACKER=FILE", help="a weight file for one tracker")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--overwrite", action="store_true", help="rerun sequences that already have results")
-    p.add_argument("--no-preprocess", action="store_true", help="plain evaluation (no MOTChallenge preprocessing)")
-    p.add_argument("--no-plot", action="store_true")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.add_argument("--json", action="store_true", help="print the JSON rows instead of the table")
-    args = p.parse_args(list(argv) if argv is not None else None)
-
-    options: Dict[str, object] = {}
-    if args.detections:
-        options["detections"] = args.detections
-    if args.frames:
-        options["frames"] = args.frames
-    for item in args.option or ():
-        k, s, v = item.partition("=")
-        if not s:
-            raise BenchError(f"compare: --option '{item}' must read KEY=VALUE")
-        options[k.strip()] = yaml.safe_load(v)
-    configs = {k: v[-1] for k, v in _per_tracker(args.config, "--config", "=").items()}
-    weights = {k: v[-1] for k, v in _per_tracker(args.weights, "--weights", "=").items()}
-    result = compare(args.dataset, args.trackers, args.root, args.out, dataset_options=options,
-                     sequences=[s for s in (args.sequences or "").split(",") if s] or None,
-                     overrides=_per_tracker(args.set, "--set", ":"), config_files=configs, weights=weights,
-                     seed=args.seed, overwrite=args.overwrite, preprocess=not args.no_preprocess,
-                     progress=not args.quiet, plot=not args.no_plot)
-    if args.json:
-        print(json.dumps(result["rows"], indent=1))
-    else:
-        print(f"{result['dataset']} ({len(result['sequences'])} sequences"
-              + (", " + ", ".join(f"{k}={v}" for k, v in options.items()) if options else "") + ")")
-        print(format_compare(result["rows"]))
-        print(f"JSON: {result['json']}" + (f"\nplot: {result['plot']}" if result["plot"] else ""))
-    return 0
