@@ -115,7 +115,7 @@ def write_otb(dataset, out_dir: PathLike, progress: bool = False) -> Path:
     return out
 
 
-def _parse_numbers(path: Path, ncols: Optional[Iterable[int]] = None, sep: str = ",") -> np.ndarray:
+def _parse_numbers(path: Path, ncols: Optional[Iterable[int]] = None) -> np.ndarray:
     """Rows of numbers (comma / tab / space separated; ``nan`` allowed); errors name file and line."""
     if not path.is_file():
         raise DataError("file not found", path=path)
