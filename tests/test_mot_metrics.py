@@ -17,7 +17,8 @@ from conftest import shared_path
 
 trackeval = pytest.importorskip("trackeval")
 
-MOT17_SUBSET = ["MOT17-02-SDP", "MOT17-05-DPM", "MOT17-09-FRCNN"]  # one per detector copy; 02-SDP has distractor removals
+# one sequence per detector copy; MOT17-02-SDP has predictions removed on distractors
+MOT17_SUBSET = ["MOT17-02-SDP", "MOT17-05-DPM", "MOT17-09-FRCNN"]
 TOL = 1e-9
 
 

@@ -196,7 +196,8 @@ class EchoTracker(MOTTracker):
 
     def update(self, image, dets):
         self.images.append(None if image is None else int(image[0, 0, 0]))
-        if self.fail_on is not None and len(self.images) == 3 and image is not None and image[0, 0, 0] % 10 == self.fail_on:
+        third = len(self.images) == 3 and image is not None
+        if self.fail_on is not None and third and image[0, 0, 0] % 10 == self.fail_on:
             raise RuntimeError("boom")
         keep = dets[dets[:, 4] >= 0.5]
         return keep[:, :4], np.arange(1, len(keep) + 1), keep[:, 4]

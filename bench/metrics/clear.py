@@ -15,7 +15,7 @@ Results are TrackEval's field dicts (``CLR_TP``, ``MOTA``, ...).
 """
 from __future__ import annotations
 
-from typing import Dict, List, Sequence as Seq
+from typing import Dict, Sequence as Seq
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
