@@ -186,7 +186,7 @@ def overlap(region1, region2, bounds: Optional[Union[Tuple[float, float], np.nda
 # geometry helpers
 # ----------------------------------------------------------------------------------
 
-def _rect_as_polygon_pysot(vals: np.ndarray) -> np.ndarray:
+def _rect_as_polygon_pysot(vals: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """pysot's rectangle -> polygon (x, y), (x+w, y), (x+w, y+h), (x, y+h); float32 vertices."""
     x, y, w, h = vals[:, 0], vals[:, 1], vals[:, 2], vals[:, 3]
     xs = np.stack([x, x + w, x + w, x], 1).astype(np.float32)

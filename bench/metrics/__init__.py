@@ -31,10 +31,10 @@ class MetricInfo:
 
 def register(name: str, protocol: str, description: str, higher_is_better: bool = True) -> MetricInfo:
     """Register ``name`` once (re-imports are harmless)."""
-    info = MetricInfo(name, protocol, description, higher_is_better)
-    if name not in METRICS._entries:
-        register_metric(name, kind=protocol, description=description)(info)
-    return METRICS._entries[name].obj
+    if name not in METRICS:
+        register_metric(name, kind=protocol, description=description)(
+            MetricInfo(name, protocol, description, higher_is_better))
+    return METRICS.get(name).obj
 
 
 from . import got10k, ope, vot  # noqa: E402,F401  (register the single-object metrics)

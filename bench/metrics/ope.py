@@ -57,9 +57,9 @@ for _name, _desc in [
     ("success_rate_50", "one-pass: fraction of frames with IoU > 0.5"),
     ("success_curve", "one-pass: success rate at the 21 IoU thresholds 0:0.05:1"),
     ("precision_curve", "one-pass: precision at 0..50 px"),
-    ("fps", "frames per second of tracking (frames / total tracker time)"),
 ]:
     register(_name, "ope", _desc)
+register("fps", "sot", "frames per second of tracking (timed frames / total tracker seconds), every SOT protocol")
 
 
 def frame_errors(pred, gt, absent: Optional[np.ndarray] = None, invalid_gt: str = "fail",
