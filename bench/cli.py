@@ -248,7 +248,8 @@ def cmd_report(args) -> int:
         print_warnings(r)
     interval = dataset.meta.get("eao_interval")
     written = write_outputs(reports, args.out, attributes=dataset_attributes(dataset)
-                            if dataset.protocol in ("ope", "got10k") else None, eao_interval=interval)
+                            if dataset.protocol in ("ope", "got10k") else None, eao_interval=interval,
+                            json_name="reports.json")
     _print(summary_table(reports))
     _print("\nWritten: " + ", ".join(str(p) for p in written))
     return 0
@@ -398,10 +399,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--option", action="append", metavar="KEY=VALUE", help="evaluation option (repeatable)")
     s.set_defaults(func=cmd_reproduce)
 
-    s = sub.add_parser("export", help="write a generated dataset (synthetic) to disk in the OTB or VOT layout")
+    s = sub.add_parser("export", help="write a generated dataset to disk (synthetic: OTB / VOT; synthetic-mot: MOT)")
     s.add_argument("--dataset", default="synthetic")
     s.add_argument("--root", help=argparse.SUPPRESS)
-    s.add_argument("--format", required=True, choices=["otb", "vot"], help="layout on disk")
+    s.add_argument("--format", required=True, choices=["otb", "vot", "mot"],
+                   help="layout on disk (otb / vot for synthetic, mot for synthetic-mot)")
     s.add_argument("--out", required=True, help="output folder")
     s.add_argument("--sequences", help="comma-separated sequence names (default: all)")
     s.set_defaults(func=cmd_export)

@@ -195,3 +195,17 @@ def test_run_and_compare_mot(tmp_path, capsys):
     lines = [l.split() for l in out.splitlines()]
     assert [l[0] for l in lines if l and l[0] in ("sort", "bytetrack")] == ["sort", "bytetrack"]
     assert (tmp_path / "synthetic-mot" / "compare.json").is_file() and is_png(tmp_path / "synthetic-mot" / "compare.png")
+
+
+def test_readme_quick_start_is_what_ci_runs():
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    section = readme.split("## Quick start", 1)[1].split("## ", 1)[0]
+    block = section.split("```bash", 1)[1].split("```", 1)[0]
+    commands = [l.strip() for l in block.strip().splitlines() if l.strip()]
+    assert len(commands) == 2 and commands[0].startswith("pip install -e") and "bench run" in commands[0]
+    ci = (root / ".ci" / "run").read_text()
+    ci_lines = [l.strip() for l in ci.splitlines()]
+    for c in commands:
+        assert c in ci_lines, f".ci/run does not run the README command: {c}"
+    assert "set -euo pipefail" in ci and "export BENCH_REQUIRE_SHARED=1" in ci

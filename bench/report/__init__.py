@@ -18,17 +18,18 @@ from .table import fmt_value, format_table, protocol_name, sequence_table, summa
 def write_outputs(reports: Sequence[Mapping], out_dir: Union[str, Path], *,
                   attributes: Optional[Mapping[str, Sequence[str]]] = None,  # {seq: attrs}, fallback
                   eao_interval: Optional[Sequence[int]] = None,
-                  per_sequence: bool = True) -> List[Path]:
-    """Write JSON, table and plots for ``reports`` (same dataset) into ``out_dir``."""
+                  per_sequence: bool = True, json_name: Optional[str] = None) -> List[Path]:
+    """Write JSON, table and plots for ``reports`` (same dataset) into ``out_dir``.
+
+    ``json_name`` defaults to ``report.json`` (one report, a JSON object) or
+    ``reports.json`` (several, a JSON list); ``reports.json`` always holds a list.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: List[Path] = []
-    if len(reports) == 1:
-        write_json(out / "report.json", reports[0])
-        written.append(out / "report.json")
-    else:
-        write_json(out / "reports.json", list(reports))
-        written.append(out / "reports.json")
+    json_name = json_name or ("report.json" if len(reports) == 1 else "reports.json")
+    write_json(out / json_name, reports[0] if json_name == "report.json" else list(reports))
+    written.append(out / json_name)
     text = summary_table(reports)
     if per_sequence:
         for r in reports:
