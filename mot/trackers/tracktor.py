@@ -67,6 +67,7 @@ class _Detector:
         self.features = None
         self.orig_size = None
         self.image_size = None
+        self.feat_dim = 0          # box_head output size, known after the first non-empty call
 
     def load_image(self, image: np.ndarray) -> None:
         import torch
@@ -90,8 +91,7 @@ class _Detector:
 
         rh = self.model.roi_heads
         if len(boxes_xyxy) == 0:
-            return np.zeros((0, 4)), np.zeros(0), np.zeros((0, rh.box_head.fc7.out_features
-                                                                if hasattr(rh.box_head, "fc7") else 0), np.float32)
+            return np.zeros((0, 4)), np.zeros(0), np.zeros((0, self.feat_dim), np.float32)
         with torch.no_grad():
             b = torch.as_tensor(boxes_xyxy, dtype=torch.float32)
             b = resize_boxes(b, self.orig_size, self.image_size)
@@ -104,6 +104,7 @@ class _Detector:
             h, w = self.orig_size
             pred[:, 0::2] = pred[:, 0::2].clamp(0, w)
             pred[:, 1::2] = pred[:, 1::2].clamp(0, h)
+        self.feat_dim = int(feats.shape[1])
         return pred.numpy().astype(np.float64), scores.numpy().astype(np.float64), feats.numpy()
 
 
@@ -184,9 +185,8 @@ class Tracktor(MOTTracker):
 
     def _deactivate(self, mask: np.ndarray) -> None:
         for tid, p in zip(self.ids[mask], self.pos[mask]):
-            self.inactive_pos[int(tid)] = p
-            if self.reid is not None:
-                self.reid.deactivate(int(tid))
+            if self.reid is not None and self.reid.deactivate(int(tid)):
+                self.inactive_pos[int(tid)] = p      # re-identifiable until the inactive patience
         keep = ~mask
         self.pos, self.ids, self.score = self.pos[keep], self.ids[keep], self.score[keep]
 
@@ -211,7 +211,7 @@ class Tracktor(MOTTracker):
         # tracks: align, regress, kill on low score, NMS among tracks
         if cfg.do_align:
             self._align(image)
-        t_feat = np.zeros((0, d_feat.shape[1] if d_feat.ndim == 2 else 0), np.float32)
+        t_feat = np.zeros((0, self.det.feat_dim), np.float32)
         if len(self.pos):
             pos, score, feat = self.det.predict_boxes(self.pos)
             low = score <= cfg.regression_person_thresh
@@ -238,8 +238,8 @@ class Tracktor(MOTTracker):
                 d_pos, d_score, d_feat = d_pos[~cov], d_score[~cov], d_feat[~cov]
 
         # re-identification, then new tracks
-        if self.reid is None and cfg.reid.enabled and d_feat.ndim == 2 and d_feat.shape[1]:
-            self.reid = ClassifierReID(cfg.reid, d_feat.shape[1], seed=self.seed)
+        if self.reid is None and cfg.reid.enabled and self.det.feat_dim:
+            self.reid = ClassifierReID(cfg.reid, self.det.feat_dim, seed=self.seed)
         new = np.ones(len(d_pos), bool)
         if self.reid is not None and len(d_pos):
             for tid, j in self.reid.match(d_feat):
@@ -248,7 +248,7 @@ class Tracktor(MOTTracker):
                 self.pos = np.concatenate([self.pos, d_pos[j:j + 1]])
                 self.ids = np.append(self.ids, tid)
                 self.score = np.append(self.score, d_score[j])
-                t_feat = np.concatenate([t_feat, d_feat[j:j + 1]])
+                t_feat = _cat(t_feat, d_feat[j:j + 1])
                 new[j] = False
         n = int(new.sum())
         if n:
@@ -256,7 +256,7 @@ class Tracktor(MOTTracker):
             self.ids = np.concatenate([self.ids, np.arange(self._next_id, self._next_id + n)])
             self._next_id += n
             self.score = np.concatenate([self.score, d_score[new]])
-            t_feat = np.concatenate([t_feat, d_feat[new]])
+            t_feat = _cat(t_feat, d_feat[new])
 
         # re-id samples: each active track vs the other tracks of this frame
         if self.reid is not None:
@@ -264,10 +264,17 @@ class Tracktor(MOTTracker):
                 self.reid.observe(self.ids, np.arange(len(self.ids)), t_feat)
             for tid in self.reid.step():
                 self.inactive_pos.pop(tid, None)
-        else:
-            self.inactive_pos.clear()
 
         return xyxy_to_xywh(self.pos), self.ids.copy(), self.score.copy()
+
+
+def _cat(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-concatenate feature blocks; an empty block of unknown width takes the other's."""
+    if len(a) == 0:
+        return b.copy()
+    if len(b) == 0:
+        return a
+    return np.concatenate([a, b])
 
 
 def _warp(pos: np.ndarray, warp: np.ndarray) -> np.ndarray:
