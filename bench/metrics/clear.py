@@ -45,12 +45,22 @@ def clear_matches(data: MOTEvalData, threshold: float = 0.5):
         return np.flatnonzero(simple)
     gt_ids, tr_ids = data.gt_ids, data.tr_ids
     local = data.pair_local
-    # candidates of the conflict frames, grouped by frame
+    # candidates of the conflict frames, grouped by frame, and each frame's dense
+    # (negated) score matrix without the continuation bonus, laid out in one buffer
+    g_cnt, t_cnt = data.gt_counts[frames], data.tr_counts[frames]
+    boff = np.zeros(len(frames) + 1, dtype=np.int64)
+    np.cumsum(g_cnt * t_cnt, out=boff[1:])
     ci = np.flatnonzero(cand & conflict[pair_frame])
     cf = pair_frame[ci]
     c_lo = np.searchsorted(cf, frames, side="left").tolist()
     c_hi = np.searchsorted(cf, frames, side="right").tolist()
-    c_gid, c_tid, c_sim, c_loc = gt_ids[data.pair_gt[ci]], tr_ids[data.pair_tr[ci]], sim[ci], local[ci]
+    slot = np.full(data.num_timesteps, -1, dtype=np.int64)
+    slot[frames] = np.arange(len(frames))
+    c_pos = boff[slot[cf]] + local[ci]
+    c_gid, c_tid, c_sim = gt_ids[data.pair_gt[ci]], tr_ids[data.pair_tr[ci]], sim[ci]
+    c_bonus = -(1000.0 + c_sim)  # TrackEval: 1000 * [tracker id == previous match] + IoU
+    buf = np.zeros(int(boff[-1]))
+    buf[c_pos] = -c_sim
     # matches of the previous "active" frame (with gt and tracker boxes) of each conflict frame
     si = np.flatnonzero(simple)
     sf = pair_frame[si]
@@ -66,29 +76,31 @@ def clear_matches(data: MOTEvalData, threshold: float = 0.5):
     go, to, _ = data.offset_lists
     prev_ts = np.full(data.num_gt_ids, -1, dtype=np.int64)
     last_f, last_gid, last_tid = -2, s_gid[:0], s_tid[:0]
-    found = []
-    for f, pf, a, b, c0, c1, nxt in zip(frames.tolist(), prev.tolist(), p_lo, p_hi, c_lo, c_hi, need.tolist()):
+    rows_l, cols_l = [], []
+    for f, pf, a, b, c0, c1, b0, b1, k, nxt in zip(frames.tolist(), prev.tolist(), p_lo, p_hi, c_lo, c_hi,
+                                                    boff[:-1].tolist(), boff[1:].tolist(), t_cnt.tolist(),
+                                                    need.tolist()):
         if pf == last_f:
             pg, pt = last_gid, last_tid
         else:
             pg, pt = s_gid[a:b], s_tid[a:b]
-        prev_ts[pg] = pt
-        # TrackEval: 1000 * [tracker id == previous match] + IoU, zero below the threshold
-        score = (prev_ts[c_gid[c0:c1]] == c_tid[c0:c1]) * 1000.0 + c_sim[c0:c1]
-        prev_ts[pg] = -1
-        k = to[f + 1] - to[f]
-        m = np.zeros((go[f + 1] - go[f]) * k)
-        m[c_loc[c0:c1]] = -score
+        if len(pg):
+            prev_ts[pg] = pt
+            bonus = (prev_ts[c_gid[c0:c1]] == c_tid[c0:c1]).nonzero()[0] + c0
+            prev_ts[pg] = -1
+            buf[c_pos[bonus]] = c_bonus[bonus]
+        m = buf[b0:b1]
         rows, cols = linear_sum_assignment(m.reshape(-1, k))
-        flat = rows * k + cols
-        found.append(flat)
+        rows_l.append(rows)
+        cols_l.append(cols)
         if nxt:
-            hit = m[flat] < 0
+            hit = m[rows * k + cols] < 0
             last_f, last_gid, last_tid = f, gt_ids[go[f] + rows[hit]], tr_ids[to[f] + cols[hit]]
-    n = np.array([len(x) for x in found])
+    n = np.array([len(r) for r in rows_l])
+    flat = np.concatenate(rows_l) * np.repeat(t_cnt, n) + np.concatenate(cols_l)
     span = int((data.gt_counts * data.tr_counts).max()) + 1
     key = pair_frame * span + local
-    want = np.repeat(frames, n) * span + np.concatenate(found)
+    want = np.repeat(frames, n) * span + flat
     idx = np.minimum(np.searchsorted(key, want), len(key) - 1)
     idx = idx[(key[idx] == want)]
     idx = idx[cand[idx]]

@@ -102,22 +102,27 @@ def hota_matches(data: MOTEvalData):
     frames = np.flatnonzero(conflict)
     match = [np.flatnonzero(simple)]
     if len(frames):
-        go, to, po = data.offset_lists
+        # every conflict frame's dense score matrix, negated, laid out in one buffer
+        g_cnt, t_cnt = data.gt_counts[frames], data.tr_counts[frames]
+        boff = np.zeros(len(frames) + 1, dtype=np.int64)
+        np.cumsum(g_cnt * t_cnt, out=boff[1:])
+        pair_frame = frames_of(data.pair_off)
+        slot = np.full(data.num_timesteps, -1, dtype=np.int64)
+        slot[frames] = np.arange(len(frames))
         local = data.pair_local
-        neg = -score
-        found = []
-        for f in frames.tolist():
-            p0, p1 = po[f], po[f + 1]
-            k = to[f + 1] - to[f]
-            m = np.zeros((go[f + 1] - go[f]) * k)
-            m[local[p0:p1]] = neg[p0:p1]
-            rows, cols = linear_sum_assignment(m.reshape(-1, k))
-            found.append(rows * k + cols)
-        # back from (frame, flat index) to pair indices: pairs are sorted by (frame, local)
-        n = np.array([len(x) for x in found])
-        flat = np.concatenate(found)
+        sel = np.flatnonzero(slot[pair_frame] >= 0)
+        buf = np.zeros(int(boff[-1]))
+        buf[boff[slot[pair_frame[sel]]] + local[sel]] = -score[sel]
+        rows_l, cols_l = [], []
+        for a, b, k in zip(boff[:-1].tolist(), boff[1:].tolist(), t_cnt.tolist()):
+            rows, cols = linear_sum_assignment(buf[a:b].reshape(-1, k))
+            rows_l.append(rows)
+            cols_l.append(cols)
+        # back from (frame, row, column) to pair indices: pairs are sorted by (frame, local)
+        n = np.array([len(r) for r in rows_l])
+        flat = np.concatenate(rows_l) * np.repeat(t_cnt, n) + np.concatenate(cols_l)
         span = int((data.gt_counts * data.tr_counts).max()) + 1
-        key = frames_of(data.pair_off) * span + local
+        key = pair_frame * span + local
         want = np.repeat(frames, n) * span + flat
         idx = np.minimum(np.searchsorted(key, want), len(key) - 1)
         idx = idx[key[idx] == want]
