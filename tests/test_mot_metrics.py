@@ -147,6 +147,20 @@ def test_mot15_tud_devkit_and_trackeval(te_mot15):
         assert tuple(round(100 * m[k], 2) for k in ("hota", "deta", "assa", "loca")) == row[10:]
 
 
+def test_pair_iou_is_trackevals_matrix_iou():
+    from bench.core.boxes import iou_matrix, iou_pairs_xyxy, xywh_to_xyxy
+
+    rng = np.random.default_rng(0)
+    a = np.round(rng.uniform(-5, 60, (40, 4)), 1)
+    b = np.round(rng.uniform(-5, 60, (30, 4)), 1)
+    a[:3, 2] = 0
+    b[:2, 3] = -1  # zero and negative sizes
+    i, j = np.meshgrid(np.arange(40), np.arange(30), indexing="ij")
+    pairs = iou_pairs_xyxy(xywh_to_xyxy(a)[i.ravel()], xywh_to_xyxy(b)[j.ravel()])
+    te = trackeval.datasets._base_dataset._BaseDataset._calculate_box_ious(a.copy(), b.copy(), box_format="xywh")
+    assert np.array_equal(pairs, te.ravel()) and np.array_equal(iou_matrix(a, b), te)
+
+
 # ---------------------------------------------------------------- hand-worked cases
 def _gt(rows):
     """gt rows (frame, id, x, y, w, h, zero_marked, class) -> 9 columns."""

@@ -38,7 +38,7 @@ from typing import Optional, Sequence as Seq, Tuple, Union
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ..core.boxes import iou_matrix, iou_pairs_xyxy
+from ..core.boxes import iou_pairs_xyxy
 from ..core.errors import DataError
 
 EPS = float(np.finfo(float).eps)
@@ -335,10 +335,15 @@ def prepare_sequence(gt: np.ndarray, tracker: np.ndarray, num_timesteps: int, *,
             conflict = conflict_frames(g_frame, t_frame, pair_g[cand], pair_t[cand], T)
             simple = dis_pair & ~conflict[g_frame[pair_g]]
             t_keep[pair_t[simple]] = False
-            for f in np.flatnonzero(conflict).tolist():
-                g0, g1 = g_off_all[f], g_off_all[f + 1]
-                t0, t1 = t_off_all[f], t_off_all[f + 1]
-                scores = iou_matrix(gt_s[g0:g1, 2:6], tr_s[t0:t1, 2:6])
+            frames = np.flatnonzero(conflict)
+            pf = g_frame[pair_g]
+            lo = np.searchsorted(pf, frames, side="left").tolist()
+            hi = np.searchsorted(pf, frames, side="right").tolist()
+            for f, a, b in zip(frames.tolist(), lo, hi):
+                g0, t0 = g_off_all[f], t_off_all[f]
+                # TrackEval's matching matrix: the frame's IoU with entries below 0.5 - eps zeroed
+                scores = np.zeros((g_cnt[f], t_cnt[f]))
+                scores[pair_g[a:b] - g0, pair_t[a:b] - t0] = sim[a:b]
                 scores[scores < thr] = 0
                 rows, cols = linear_sum_assignment(-scores)
                 ok = scores[rows, cols] > 0 + EPS
