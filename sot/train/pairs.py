@@ -1,0 +1,213 @@
+"""Training pairs for the Siamese trackers, sampled from any registered video dataset.
+
+A pair is an exemplar crop ``z`` (``exemplar_size``, context 0.5 around the target, as the
+trackers crop it) and a search crop ``x`` (``search_size``) whose target box is known in crop
+pixels. Sources (all from :class:`~bench.core.sequence.Sequence` objects, so any dataset
+opened with ``open_dataset`` works: ``synthetic`` train split, ``got10k-train``...):
+
+* video pairs: two annotated frames at most ``frame_range`` apart (SiamFC / SiamRPN);
+* still-image pairs (DaSiamRPN's detection data): both crops from ONE frame, each with its
+  own shift / scale augmentation;
+* negative pairs (DaSiamRPN's semantic negatives): the search crop is centred on another
+  object: a look-alike distractor of the same scene when the dataset records them
+  (``meta['distractor_boxes']``, "same category"), else the target of another sequence
+  ("different category").
+
+Crops are affine warps with continuous coordinates (``cv2.warpAffine``, mean-colour border):
+a crop of side ``s`` image pixels centred at ``c`` maps to ``out`` pixels with the centre at
+``(out - 1) / 2 + 0.5``... i.e. continuous ``out / 2``. Boxes are ``cx, cy, w, h``.
+Every draw comes from the ``numpy.random.Generator`` passed in (deterministic).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import List, Optional, Sequence as Seq, Tuple
+
+import cv2
+import numpy as np
+
+from bench.core.errors import DataError
+
+
+@dataclasses.dataclass
+class PairConfig:
+    exemplar_size: int = 127
+    search_size: int = 255
+    context: float = 0.5
+    frame_range: int = 100
+    z_shift: float = 4.0        # max shift of the exemplar crop, output pixels
+    z_scale: float = 0.05       # max relative scale jitter of the exemplar crop
+    x_shift: float = 64.0       # max shift of the search crop, output pixels
+    x_scale: float = 0.18       # max relative scale jitter of the search crop
+    stretch: float = 0.05       # max independent aspect stretch (x and y)
+    gray_prob: float = 0.0      # probability to convert both crops to gray
+    neg_prob: float = 0.0       # probability of a negative pair
+    still_prob: float = 0.0     # probability of a still-image pair
+    min_size: float = 4.0       # skip annotations smaller than this (pixels)
+    pool_size: int = 16         # sequences drawn from at a time (0 = all); see PairSampler.set_pool
+    pool_iters: int = 25        # training iterations between pool changes
+
+
+@dataclasses.dataclass
+class Pair:
+    z: np.ndarray               # (E, E, 3) uint8 RGB
+    x: np.ndarray               # (S, S, 3) uint8 RGB
+    box: np.ndarray             # (4,) target cx, cy, w, h in x-crop pixels (continuous)
+    negative: bool
+
+
+def warp_crop(image: np.ndarray, center: Seq[float], side: Tuple[float, float], out: int,
+              pad: Seq[float]) -> np.ndarray:
+    """Crop a ``side = (sw, sh)`` image-pixel window centred at ``center`` (continuous) to ``out`` x ``out``."""
+    sx, sy = out / side[0], out / side[1]
+    m = np.array([[sx, 0, out / 2 - sx * center[0]], [0, sy, out / 2 - sy * center[1]]], dtype=np.float64)
+    # cv2 samples pixel centres: output pixel j (centre j + 0.5) <- input (j + 0.5 - t) / s - 0.5
+    m[0, 2] += 0.5 * sx - 0.5
+    m[1, 2] += 0.5 * sy - 0.5
+    return cv2.warpAffine(image, m, (out, out), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=tuple(float(v) for v in pad))
+
+
+class PairSampler:
+    """Draws :class:`Pair` s from video sequences (lazy frames)."""
+
+    def __init__(self, sequences: Seq[object], cfg: PairConfig):
+        self.cfg = cfg
+        self.seqs = list(sequences)
+        self.valid: List[np.ndarray] = []
+        for s in self.seqs:
+            gt = np.asarray(s.gt, dtype=np.float64)
+            ok = np.isfinite(gt).all(axis=1) & (gt[:, 2] >= cfg.min_size) & (gt[:, 3] >= cfg.min_size)
+            self.valid.append(np.flatnonzero(ok))
+        self.usable = [i for i, v in enumerate(self.valid) if len(v) >= 1]
+        if not self.usable:
+            raise DataError("no sequence with an annotated target large enough to make training pairs")
+        self.pool = list(self.usable)
+
+    def set_pool(self, rng: np.random.Generator) -> None:
+        """Restrict sampling to ``pool_size`` random sequences. Lazily rendered or decoded
+        frames (synthetic scenes keep their textures for the last few scenes only; image files
+        stay in the OS cache) are then reused instead of rebuilt for every pair."""
+        n = self.cfg.pool_size
+        if n <= 0 or n >= len(self.usable):
+            self.pool = list(self.usable)
+        else:
+            self.pool = [self.usable[int(i)] for i in rng.choice(len(self.usable), size=n, replace=False)]
+
+    # -- geometry -------------------------------------------------------------------
+    def _side(self, w: float, h: float) -> float:
+        p = self.cfg.context * (w + h)
+        return float(np.sqrt((w + p) * (h + p)))
+
+    def _crop(self, image, box_xywh, out, context_out, shift, scale, rng):
+        """Crop ``out`` px around the box (the box's context square maps to ``context_out`` px)
+        with random shift / scale / stretch; returns (crop, box cx cy w h in crop pixels)."""
+        c = self.cfg
+        x, y, w, h = box_xywh
+        cx, cy = x + w / 2, y + h / 2
+        s_z = self._side(w, h)
+        side = s_z * out / context_out
+        sc = 1.0 + rng.uniform(-scale, scale)
+        st = 1.0 + rng.uniform(-c.stretch, c.stretch, size=2)
+        sw, sh = side * sc * st[0], side * sc * st[1]
+        dx, dy = rng.uniform(-shift, shift, size=2)
+        # crop centre in image coordinates so that the target lands (dx, dy) output px off centre
+        ccx = cx - dx * sw / out
+        ccy = cy - dy * sh / out
+        pad = self._mean(image)
+        crop = warp_crop(image, (ccx, ccy), (sw, sh), out, pad)
+        box = np.array([out / 2 + (cx - ccx) * out / sw, out / 2 + (cy - ccy) * out / sh,
+                        w * out / sw, h * out / sh])
+        return crop, box
+
+    @staticmethod
+    def _mean(image):
+        return image.reshape(-1, 3).mean(axis=0)
+
+    # -- sampling ---------------------------------------------------------------------
+    def sample(self, rng: np.random.Generator) -> Pair:
+        c = self.cfg
+        r = rng.random()
+        if r < c.neg_prob:
+            return self._negative(rng)
+        if r < c.neg_prob + c.still_prob:
+            return self._still(rng)
+        return self._video(rng)
+
+    def _pick(self, rng):
+        si = self.pool[int(rng.integers(len(self.pool)))]
+        v = self.valid[si]
+        fz = int(v[int(rng.integers(len(v)))])
+        return si, fz
+
+    def _video(self, rng) -> Pair:
+        c = self.cfg
+        si, fz = self._pick(rng)
+        v = self.valid[si]
+        near = v[np.abs(v - fz) <= c.frame_range]
+        fx = int(near[int(rng.integers(len(near)))])
+        seq = self.seqs[si]
+        z, _ = self._crop(seq.frame(fz), seq.gt[fz], c.exemplar_size, c.exemplar_size, c.z_shift, c.z_scale, rng)
+        x, box = self._crop(seq.frame(fx), seq.gt[fx], c.search_size, c.exemplar_size, c.x_shift, c.x_scale, rng)
+        return self._finish(z, x, box, False, rng)
+
+    def _still(self, rng) -> Pair:
+        c = self.cfg
+        si, f = self._pick(rng)
+        seq = self.seqs[si]
+        img = seq.frame(f)
+        z, _ = self._crop(img, seq.gt[f], c.exemplar_size, c.exemplar_size, c.z_shift, c.z_scale, rng)
+        x, box = self._crop(img, seq.gt[f], c.search_size, c.exemplar_size, c.x_shift, c.x_scale, rng)
+        return self._finish(z, x, box, False, rng)
+
+    def _negative(self, rng) -> Pair:
+        c = self.cfg
+        si, fz = self._pick(rng)
+        seq = self.seqs[si]
+        z, _ = self._crop(seq.frame(fz), seq.gt[fz], c.exemplar_size, c.exemplar_size, c.z_shift, c.z_scale, rng)
+        other = self._distractor_box(seq, rng)
+        if other is not None:
+            f, box_xywh = other
+            img = seq.frame(f)
+        else:
+            sj = self.pool[int(rng.integers(len(self.pool)))]
+            vj = self.valid[sj]
+            f = int(vj[int(rng.integers(len(vj)))])
+            img, box_xywh = self.seqs[sj].frame(f), self.seqs[sj].gt[f]
+        x, box = self._crop(img, box_xywh, c.search_size, c.exemplar_size, c.x_shift, c.x_scale, rng)
+        return self._finish(z, x, box, True, rng)
+
+    def _distractor_box(self, seq, rng) -> Optional[Tuple[int, np.ndarray]]:
+        """A random look-alike object box ``(frame, xywh)`` recorded by the dataset, or None."""
+        boxes = getattr(seq, "meta", {}).get("distractor_boxes") if hasattr(seq, "meta") else None
+        if boxes is None or len(boxes) == 0:
+            return None
+        arr = [np.asarray(b, dtype=np.float64) for b in boxes]
+        cand = []
+        for k, b in enumerate(arr):
+            if b.ndim != 2 or b.shape[1] != 4:
+                continue
+            ok = np.isfinite(b).all(axis=1) & (b[:, 2] >= self.cfg.min_size) & (b[:, 3] >= self.cfg.min_size)
+            fr = np.flatnonzero(ok)
+            if len(fr):
+                cand.append((k, fr))
+        if not cand:
+            return None
+        k, fr = cand[int(rng.integers(len(cand)))]
+        f = int(fr[int(rng.integers(len(fr)))])
+        return f, arr[k][f]
+
+    def _finish(self, z, x, box, negative, rng) -> Pair:
+        if self.cfg.gray_prob and rng.random() < self.cfg.gray_prob:
+            z = np.repeat(cv2.cvtColor(z, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+            x = np.repeat(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+        return Pair(z, x, box.astype(np.float32), negative)
+
+
+def batch_tensors(pairs: Seq[Pair]):
+    """Stack pairs into float (B, 3, E, E) / (B, 3, S, S) 0-255 tensors (channels_last)."""
+    import torch
+
+    z = torch.from_numpy(np.stack([p.z for p in pairs])).permute(0, 3, 1, 2).float()
+    x = torch.from_numpy(np.stack([p.x for p in pairs])).permute(0, 3, 1, 2).float()
+    return z.contiguous(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)

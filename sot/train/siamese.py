@@ -1,0 +1,265 @@
+"""Training recipes ``siamfc``, ``siamrpn`` and ``dasiamrpn``.
+
+``python -m sot.train --config configs/train/siamfc.yaml [--set key=value] [--out DIR] [--resume]``
+
+* ``siamfc``: exemplar 127 / search 239 pairs (15x15 responses), balanced logistic loss
+  with positive radius 16 px (siamfc-pytorch / MATLAB ``experiment.m``).
+* ``siamrpn``: 127 / 255 pairs, pysot anchor targets (IoU > 0.6 positive, < 0.3 negative,
+  at most 16 positives of 64), cross-entropy + smooth-L1 (pysot ``siamrpn_alex``).
+* ``dasiamrpn``: ``siamrpn`` plus DaSiamRPN's extra data: still-image pairs and semantic
+  negative pairs (look-alike distractors of the same scene, other sequences' targets).
+  It may start from a ``siamrpn`` weight file (``init_weights``).
+
+Every pair is drawn from ``numpy.random.default_rng([seed, epoch, iteration])``, so a run
+is deterministic from its seed and ``--resume`` (from ``<out>/checkpoint_last.pth``,
+written after every epoch) continues exactly. The final weights (``<out>/<recipe>.pth``)
+load with ``--weights`` or ship in ``sot/weights``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+import torch
+
+from bench.core.errors import ConfigError
+from sot.checkpoints.common import save_weights
+from sot.parts.anchors import anchor_targets, generate_anchors
+
+from .common import load_checkpoint, progress, save_checkpoint, seed_everything, write_log
+from .losses import balanced_bce, rpn_loss, siamfc_labels
+from .pairs import PairConfig, PairSampler, batch_tensors
+from .recipes import register_recipe
+
+
+@dataclasses.dataclass
+class SiameseTrainConfig:
+    """Shared training settings (sizes in pixels, learning rates per iteration schedule)."""
+
+    dataset: str = "synthetic"
+    dataset_options: Dict[str, Any] = dataclasses.field(default_factory=lambda: {"split": "train"})
+    dataset_root: Optional[str] = None
+    seed: int = 0
+    threads: int = 2
+    width: float = 0.25
+    epochs: int = 10
+    iters_per_epoch: int = 300
+    batch_size: int = 8
+    optimizer: str = "sgd"        # "sgd" or "adam"
+    lr_start: float = 1e-2
+    lr_end: float = 1e-5          # exponential (log-linear) decay from lr_start to lr_end
+    warmup_iters: int = 0
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    grad_clip: float = 10.0
+    pairs: PairConfig = dataclasses.field(default_factory=PairConfig)
+    init_weights: str = ""        # start from this weight file (same architecture)
+    stop_after: int = 0           # stop after this many epochs in this invocation (0 = all); --resume continues
+
+
+@dataclasses.dataclass
+class SiamFCTrainConfig(SiameseTrainConfig):
+    out_scale: float = 0.001
+    r_pos: float = 16.0
+    total_stride: int = 8
+
+
+@dataclasses.dataclass
+class SiamRPNTrainConfig(SiameseTrainConfig):
+    head: str = "depthwise"
+    feature_out: int = 64
+    anchor_ratios: List[float] = dataclasses.field(default_factory=lambda: [0.33, 0.5, 1.0, 2.0, 3.0])
+    anchor_scales: List[float] = dataclasses.field(default_factory=lambda: [8.0])
+    anchor_stride: int = 8
+    pos_iou: float = 0.6
+    neg_iou: float = 0.3
+    max_pos: int = 16
+    total_anchors: int = 64
+    loc_weight: float = 1.2
+
+
+# -- shared loop --------------------------------------------------------------------------------
+
+
+def _sequences(cfg: SiameseTrainConfig):
+    from bench.datasets import open_dataset
+
+    ds = open_dataset(cfg.dataset, cfg.dataset_root, **dict(cfg.dataset_options))
+    return list(ds)
+
+
+def _lr(cfg: SiameseTrainConfig, step: int, total: int) -> float:
+    if cfg.warmup_iters and step < cfg.warmup_iters:
+        return cfg.lr_start * (step + 1) / cfg.warmup_iters
+    t = (step - cfg.warmup_iters) / max(1, total - cfg.warmup_iters - 1)
+    return float(math.exp(math.log(cfg.lr_start) + t * (math.log(cfg.lr_end) - math.log(cfg.lr_start))))
+
+
+def _optimizer(cfg: SiameseTrainConfig, net: torch.nn.Module) -> torch.optim.Optimizer:
+    params = [p for p in net.parameters() if p.requires_grad]
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr_start, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr_start, weight_decay=cfg.weight_decay)
+    raise ConfigError(f"optimizer must be 'sgd' or 'adam', not {cfg.optimizer!r}")
+
+
+def _train(name: str, cfg: SiameseTrainConfig, net: torch.nn.Module, arch: Dict[str, Any], loss_fn,
+           out_dir: Path, resume: bool, quiet: bool) -> Dict[str, Any]:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(cfg.threads)
+    seed_everything(cfg.seed)
+    if cfg.init_weights:
+        from sot.checkpoints.common import load_strict
+        from sot.checkpoints.detect import load_siamese
+
+        loaded = load_siamese(cfg.init_weights)
+        load_strict(net, loaded.state, cfg.init_weights)
+    net = net.to(memory_format=torch.channels_last)
+    opt = _optimizer(cfg, net)
+    start = 0
+    if resume:
+        ck = load_checkpoint(out_dir)
+        if ck is not None:
+            net.load_state_dict(ck["state_dict"])
+            opt.load_state_dict(ck["optimizer"])
+            torch.set_rng_state(ck["torch_rng"])
+            start = int(ck["epoch"]) + 1
+    sampler = PairSampler(_sequences(cfg), cfg.pairs)
+    total = cfg.epochs * cfg.iters_per_epoch
+    history = []
+    end = cfg.epochs if cfg.stop_after <= 0 else min(cfg.epochs, start + cfg.stop_after)
+    for epoch in range(start, end):
+        net.train()
+        t0 = time.time()
+        losses = []
+        bar = progress(range(cfg.iters_per_epoch), quiet, desc=f"{name} epoch {epoch + 1}/{cfg.epochs}",
+                       leave=False)
+        for it in bar:
+            step = epoch * cfg.iters_per_epoch + it
+            for g in opt.param_groups:
+                g["lr"] = _lr(cfg, step, total)
+            if it % max(1, cfg.pairs.pool_iters) == 0 or it == 0:
+                sampler.set_pool(np.random.default_rng([cfg.seed, epoch, it, 1]))
+            rng = np.random.default_rng([cfg.seed, epoch, it])
+            pairs = [sampler.sample(rng) for _ in range(cfg.batch_size)]
+            loss, parts = loss_fn(net, pairs, rng)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip:
+                torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
+            opt.step()
+            v = float(loss.detach())
+            if not math.isfinite(v):
+                raise FloatingPointError(f"{name}: non-finite loss at epoch {epoch + 1} iteration {it + 1}")
+            losses.append([v] + [float(p) for p in parts])
+            if not quiet and hasattr(bar, "set_postfix"):
+                bar.set_postfix(loss=f"{np.mean([l[0] for l in losses[-50:]]):.4f}")
+        mean = np.mean(losses, axis=0).tolist()
+        rec = {"epoch": epoch + 1, "loss": mean[0], "parts": mean[1:], "lr": _lr(cfg, step, total),
+               "seconds": round(time.time() - t0, 1)}
+        history.append(rec)
+        write_log(out_dir, rec)
+        save_checkpoint(out_dir, epoch, net, opt)
+        if not quiet:
+            print(f"{name} epoch {epoch + 1}/{cfg.epochs}: loss {mean[0]:.4f} ({rec['seconds']} s)", flush=True)
+    weights = out_dir / f"{name}.pth"
+    state = {k: v for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
+    save_weights(weights, state, {"arch": arch, "input": "rgb", "recipe": name, "seed": cfg.seed,
+                                  "epochs": cfg.epochs, "iters_per_epoch": cfg.iters_per_epoch,
+                                  "dataset": cfg.dataset})
+    return {"weights": str(weights), "history": history}
+
+
+# -- SiamFC ----------------------------------------------------------------------------------------
+
+
+@register_recipe("siamfc", SiamFCTrainConfig)
+def train_siamfc(cfg: SiamFCTrainConfig, out_dir: Path, resume: bool = False, quiet: bool = False):
+    """SiamFC: balanced logistic loss on the response map."""
+    from sot.trackers.siamese import SiamFCNet
+
+    torch.manual_seed(cfg.seed)
+    net = SiamFCNet(cfg.width, cfg.out_scale)
+    arch = {"net": "siamfc", "backbone": "alexnet_siamfc", "width": cfg.width, "out_scale": cfg.out_scale}
+    size = (cfg.pairs.search_size - cfg.pairs.exemplar_size) // cfg.total_stride + 1
+
+    def loss_fn(net, pairs, rng):
+        z, x = batch_tensors(pairs)
+        resp = net(z, x)
+        labels = siamfc_labels(np.stack([p.box[:2] for p in pairs]), size, cfg.pairs.search_size,
+                               cfg.total_stride, cfg.r_pos)
+        loss = balanced_bce(resp, torch.from_numpy(labels))
+        return loss, []
+
+    return _train("siamfc", cfg, net, arch, loss_fn, out_dir, resume, quiet)
+
+
+# -- SiamRPN / DaSiamRPN -----------------------------------------------------------------------------
+
+
+def _rpn_recipe(name: str, cfg: SiamRPNTrainConfig, out_dir: Path, resume: bool, quiet: bool):
+    from sot.trackers.siamese import SiamRPNNet
+
+    torch.manual_seed(cfg.seed)
+    a = len(cfg.anchor_ratios) * len(cfg.anchor_scales)
+    net = SiamRPNNet(cfg.width, cfg.head, cfg.feature_out, a)
+    if cfg.head == "upchannel":
+        _init_upchannel(net)
+    arch = {"net": "siamrpn", "backbone": "alexnet_rpn", "width": cfg.width, "head": cfg.head,
+            "feature_out": cfg.feature_out, "anchor_num": a}
+    size = (cfg.pairs.search_size - cfg.pairs.exemplar_size) // cfg.anchor_stride + 1
+    anchors = generate_anchors(cfg.anchor_stride, cfg.anchor_ratios, cfg.anchor_scales, size)
+
+    def loss_fn(net, pairs, rng):
+        z, x = batch_tensors(pairs)
+        labels, loc_t, loc_w = [], [], []
+        for p in pairs:
+            box = p.box.astype(np.float64).copy()
+            box[:2] -= cfg.pairs.search_size / 2            # anchors are relative to the crop centre
+            lab, t, w = anchor_targets(anchors, box, rng, pos_iou=cfg.pos_iou, neg_iou=cfg.neg_iou,
+                                       max_pos=cfg.max_pos, total=cfg.total_anchors, negative_pair=p.negative,
+                                       score_size=size)
+            labels.append(lab)
+            loc_t.append(t)
+            loc_w.append(w)
+        cls, loc = net(z, x)
+        if cls.shape[-1] != size:
+            raise ConfigError(f"{name}: score map {cls.shape[-1]} != expected {size}; check pairs.search_size")
+        total, lc, ll = rpn_loss(cls, loc, torch.from_numpy(np.stack(labels)), torch.from_numpy(np.stack(loc_t)),
+                                 torch.from_numpy(np.stack(loc_w)), cfg.loc_weight)
+        return total, [float(lc), float(ll)]
+
+    return _train(name, cfg, net, arch, loss_fn, out_dir, resume, quiet)
+
+
+def _init_upchannel(net: torch.nn.Module) -> None:
+    """Scale the kernel-making convs by ``1 / sqrt(F k^2)`` (F hidden channels, k x k kernel):
+    the correlation sums ``F k^2`` products, so default-initialised heads start with logits
+    and log-sizes of std ~10 and a diverging loss; this starts them at std ~0.3."""
+    head = net.rpn
+    k = 4  # 6x6 template feature -> 3x3 conv -> 4x4 kernel
+    g = 1.0 / math.sqrt(head.feature_out * k * k)
+    with torch.no_grad():
+        for conv in (head.conv_cls1, head.conv_r1):
+            conv.weight.mul_(g)
+            conv.bias.mul_(g)
+
+
+@register_recipe("siamrpn", SiamRPNTrainConfig)
+def train_siamrpn(cfg: SiamRPNTrainConfig, out_dir: Path, resume: bool = False, quiet: bool = False):
+    """SiamRPN: anchor classification + box regression on video pairs."""
+    return _rpn_recipe("siamrpn", cfg, out_dir, resume, quiet)
+
+
+@register_recipe("dasiamrpn", SiamRPNTrainConfig)
+def train_dasiamrpn(cfg: SiamRPNTrainConfig, out_dir: Path, resume: bool = False, quiet: bool = False):
+    """DaSiamRPN: the SiamRPN recipe with still-image pairs and semantic negative pairs."""
+    if cfg.pairs.neg_prob <= 0 and cfg.pairs.still_prob <= 0:
+        raise ConfigError("dasiamrpn recipe: set pairs.neg_prob and/or pairs.still_prob (DaSiamRPN's extra data)")
+    return _rpn_recipe("dasiamrpn", cfg, out_dir, resume, quiet)
