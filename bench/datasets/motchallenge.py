@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
-import hashlib
 import io
 import re
 import warnings
@@ -118,7 +117,7 @@ def _is_float(s: str) -> bool:
         return False
 
 
-def read_mot_text(path: PathLike, min_cols: int, cache: Optional[Dict[bytes, np.ndarray]] = None,
+def read_mot_text(path: PathLike, min_cols: int, cache: Optional[Dict[tuple, list]] = None,
                   post: Optional[Callable[[np.ndarray], np.ndarray]] = None, tag: str = "") -> np.ndarray:
     """Read a MOTChallenge text file as a float64 array (N, C) with ``C >= min_cols``, rows in file order.
 
@@ -133,11 +132,11 @@ def read_mot_text(path: PathLike, min_cols: int, cache: Optional[Dict[bytes, np.
     except OSError as exc:
         raise DataError(f"cannot read file: {exc.strerror or exc}", path) from None
     key = None
-    if cache is not None:
-        key = hashlib.blake2b(data, digest_size=20).digest() + bytes([min_cols]) + tag.encode()
-        hit = cache.get(key)
-        if hit is not None:
-            return hit
+    if cache is not None:  # files of equal size are compared byte for byte
+        key = (len(data), min_cols, tag)
+        for old_data, old_arr in cache.get(key, ()):
+            if old_data == data:
+                return old_arr
     if not data.strip():
         arr = np.zeros((0, min_cols))
     else:
@@ -154,7 +153,7 @@ def read_mot_text(path: PathLike, min_cols: int, cache: Optional[Dict[bytes, np.
         arr = post(arr)
     if cache is not None:
         arr.setflags(write=False)
-        cache[key] = arr
+        cache.setdefault(key, []).append((data, arr))
     return arr
 
 
@@ -298,7 +297,7 @@ def _image_numbers(folder: Path, ext: str) -> List[int]:
     return sorted(nums)
 
 
-def load_sequence(seq_dir: Path, cfg: MOTChallengeConfig, cache: Optional[Dict[bytes, np.ndarray]] = None
+def load_sequence(seq_dir: Path, cfg: MOTChallengeConfig, cache: Optional[Dict[tuple, list]] = None
                   ) -> MOTSequence:
     """Build a :class:`MOTSequence` from one MOTChallenge sequence folder."""
     name = seq_dir.name
@@ -376,7 +375,8 @@ def load_sequence(seq_dir: Path, cfg: MOTChallengeConfig, cache: Optional[Dict[b
                 det = det[det[:, 0] <= n]
     frames = None
     if img_folder.is_dir():
-        frames = ImageFiles([img_folder / f"{i:06d}{im_ext}" for i in range(1, length + 1)])
+        prefix = str(img_folder) + "/"
+        frames = ImageFiles([f"{prefix}{i:06d}{im_ext}" for i in range(1, length + 1)])
         if image_size is None and present:
             import cv2
 
@@ -442,7 +442,7 @@ def open_motchallenge(name: str, root: Optional[PathLike] = None, **options) -> 
     by_name = {d.name: d for d in dirs}
     if len(by_name) != len(dirs):
         raise DataError(f"{cfg.benchmark}: the same sequence name appears in train and test", root_path)
-    cache: Dict[bytes, np.ndarray] = {}
+    cache: Dict[tuple, list] = {}
     preprocess = bool(cfg.preprocess) and cfg.benchmark != "MOT15"
     meta = {"benchmark": cfg.benchmark, "split": cfg.split, "detections": cfg.detections,
             "frames": cfg.frames, "preprocess": preprocess,
