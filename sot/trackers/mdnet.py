@@ -1,0 +1,334 @@
+"""MDNet (Nam & Han, CVPR 2016): multi-domain CNN with online fine-tuning.
+
+Network (py-MDNet ``modules/model.py``): VGG-M conv1-3 (:mod:`sot.backbones.vggm`,
+107x107 input, pixel - 128, RGB), ``fc4`` (D -> F, ReLU), ``fc5`` (dropout, F -> F,
+ReLU) and K domain branches ``fc6_k`` (dropout, F -> 2). Official width: D = 4608,
+F = 512. At test time one fresh randomly initialised ``fc6``.
+
+Tracking (py-MDNet ``tracking/run_tracker.py``; every number in
+``configs/trackers/mdnet.yaml`` with its source):
+
+1. Frame 1: train a box regressor (ridge on conv3 features of 1000 samples), then fc4-6
+   on 500 positives (IoU >= 0.7) and 5000 negatives (IoU <= 0.5, half ``uniform``, half
+   ``whole``) for 50 iterations with hard negative mining (32 positives and the 96
+   highest-scoring of 1024 negatives per mini-batch).
+2. Each frame: 256 Gaussian candidates around the last box, all scored in one batch
+   (conv features once per crop batch, fc layers once); the mean of the top 5 is the
+   new box; success when their mean positive logit > 0. On failure the candidate
+   spread grows by 1.1x (up to 1.5); on success it is reset. The reported box is the
+   regressed one on success.
+3. On success, 50 positives and 200 negatives are stored (kept 100 / 30 frames).
+   Failure -> short-term update (positives of the last 30 frames); every 10 frames ->
+   long-term update (all stored positives); 15 iterations each.
+
+Stochastic (random samples, dropout), but every draw comes from ``seed``: a fixed seed
+gives identical results. Boxes are ``xywh`` floats, images RGB uint8.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from bench.core.registry import register_tracker
+from bench.core.tracker import SOTTracker
+from sot.backbones.vggm import VGGM
+from sot.parts.bbox_regression import BBoxRegressor
+from sot.parts.sampling import SampleGenerator
+
+from .online_common import CropFeatures, dropout, weights_path
+
+Range = Tuple[float, float]
+
+
+class MDNetNet(nn.Module):
+    """VGG-M conv1-3 + fc4 + fc5 + ``n_branches`` fc6 heads (2 logits: background, target)."""
+
+    def __init__(self, width: float = 1.0, fc_dim: int = 512, n_branches: int = 1, lrn: str = "pytorch",
+                 input_size: int = 107, channels: Optional[Tuple[int, int, int]] = None):
+        super().__init__()
+        self.backbone = VGGM(width=width, lrn=lrn, input_size=input_size, channels=channels).to_channels_last()
+        self.fc4 = nn.Linear(self.backbone.out_dim, fc_dim)
+        self.fc5 = nn.Linear(fc_dim, fc_dim)
+        self.branches = nn.ModuleList([nn.Linear(fc_dim, 2) for _ in range(n_branches)])
+        self.meta = {"arch": "mdnet", "channels": list(self.backbone.channels), "fc_dim": int(fc_dim),
+                     "lrn": lrn, "input_size": int(input_size)}
+        self.reset_fc(init_shared=True)
+
+    def reset_fc(self, init_shared: bool = False, gen: Optional[torch.Generator] = None) -> None:
+        """py-MDNet init: weights N(0, 0.01); bias 0.1 for fc4/fc5, 0 for the branches."""
+        layers = ([self.fc4, self.fc5] if init_shared else []) + list(self.branches)
+        with torch.no_grad():
+            for m in layers:
+                m.weight.normal_(0.0, 0.01, generator=gen)
+                m.bias.fill_(0.0 if any(m is b for b in self.branches) else 0.1)
+
+    def new_branch(self, gen: Optional[torch.Generator] = None) -> None:
+        """Replace the branches by one freshly initialised fc6 (test time)."""
+        self.branches = nn.ModuleList([nn.Linear(self.fc4.out_features, 2)])
+        with torch.no_grad():
+            self.branches[0].weight.normal_(0.0, 0.01, generator=gen)
+            self.branches[0].bias.zero_()
+
+    def head(self, feats: torch.Tensor, k: int = 0, gen: Optional[torch.Generator] = None,
+             p_drop: float = 0.5) -> torch.Tensor:
+        """fc4 -> fc6_k logits (N, 2) from conv3 features (N, D); dropout only when ``gen`` is given."""
+        x = F.relu(self.fc4(feats))
+        x = F.relu(self.fc5(dropout(x, p_drop, gen)))
+        return self.branches[k](dropout(x, p_drop, gen))
+
+    def forward(self, x: torch.Tensor, k: int = 0, gen: Optional[torch.Generator] = None) -> torch.Tensor:
+        """Images (N, 3, 107, 107) (pixel - 128) -> logits (N, 2); differentiable end to end."""
+        return self.head(self.backbone(x).flatten(1), k, gen)
+
+    def shared_state(self) -> Dict[str, torch.Tensor]:
+        """conv1-3, fc4, fc5 (what py-MDNet saves as ``shared_layers``)."""
+        return {k: v for k, v in self.state_dict().items() if not k.startswith("branches.")}
+
+
+def mdnet_loss(pos_logits: torch.Tensor, neg_logits: torch.Tensor) -> torch.Tensor:
+    """py-MDNet ``BCELoss``: mean of -log p(target) on positives and -log p(background) on negatives."""
+    pos = -F.log_softmax(pos_logits, dim=1)[:, 1]
+    neg = -F.log_softmax(neg_logits, dim=1)[:, 0]
+    return (pos.sum() + neg.sum()) / (len(pos) + len(neg))
+
+
+@dataclasses.dataclass
+class MDNetConfig:
+    """Hyperparameters; defaults are py-MDNet ``tracking/options.yaml`` (see the YAML for sources)."""
+
+    weights: str = "mdnet.pth"
+    lrn: str = "auto"
+    img_size: int = 107
+    padding: float = 16.0
+    conv_chunk: int = 16
+    # mini-batches
+    batch_pos: int = 32
+    batch_neg: int = 96
+    batch_neg_cand: int = 1024
+    batch_test: int = 256
+    # candidates
+    n_samples: int = 256
+    trans: float = 0.6
+    scale: float = 1.05
+    trans_limit: float = 1.5
+    top_k: int = 5
+    success_threshold: float = 0.0
+    # training examples
+    trans_pos: float = 0.1
+    scale_pos: float = 1.3
+    trans_neg_init: float = 1.0
+    scale_neg_init: float = 1.6
+    trans_neg: float = 2.0
+    scale_neg: float = 1.3
+    # bounding-box regression
+    bbreg: bool = True
+    n_bbreg: int = 1000
+    overlap_bbreg: Tuple[float, float] = (0.6, 1.0)
+    trans_bbreg: float = 0.3
+    scale_bbreg: float = 1.6
+    aspect_bbreg: float = 1.1
+    bbreg_alpha: float = 1000.0
+    bbreg_scale_range: Tuple[float, float] = (1.0, 2.0)
+    # initial training
+    lr_init: float = 0.0005
+    maxiter_init: int = 50
+    n_pos_init: int = 500
+    n_neg_init: int = 5000
+    overlap_pos_init: Tuple[float, float] = (0.7, 1.0)
+    overlap_neg_init: Tuple[float, float] = (0.0, 0.5)
+    # online training
+    lr_update: float = 0.001
+    maxiter_update: int = 15
+    n_pos_update: int = 50
+    n_neg_update: int = 200
+    overlap_pos_update: Tuple[float, float] = (0.7, 1.0)
+    overlap_neg_update: Tuple[float, float] = (0.0, 0.3)
+    long_interval: int = 10
+    n_frames_long: int = 100
+    n_frames_short: int = 30
+    # optimiser
+    momentum: float = 0.9
+    weight_decay: float = 0.0005
+    grad_clip: float = 10.0
+    lr_mult_fc6: float = 10.0
+    dropout: float = 0.5
+
+
+def build_mdnet_net(weights: Optional[str], lrn: str = "auto") -> MDNetNet:
+    """The network with shared layers from ``weights`` (any supported format), or the official
+    architecture with random weights when ``weights`` is None/"none". ``lrn="auto"`` takes
+    the LRN flavour the checkpoint format implies."""
+    path = weights_path(weights)
+    if path is None:
+        return MDNetNet(lrn="pytorch" if lrn == "auto" else lrn)
+    from sot.checkpoints.mdnet import load_mdnet
+
+    return load_mdnet(path, lrn=None if lrn == "auto" else lrn)
+
+
+@register_tracker("mdnet", kind="sot", config="trackers/mdnet.yaml")
+class MDNet(SOTTracker):
+    """MDNet with hard negative mining, box regression and long/short-term updates."""
+
+    Config = MDNetConfig
+    is_deterministic = False
+
+    def __init__(self, config: Optional[MDNetConfig] = None, *, weights: Optional[str] = None, seed: int = 0,
+                 net: Optional[MDNetNet] = None):
+        super().__init__(config, weights=weights, seed=seed)
+        cfg = self.config
+        if net is None:
+            net = build_mdnet_net(weights if weights is not None else cfg.weights, cfg.lrn)
+        else:  # own fc layers (they are trained online), shared frozen conv layers
+            net = copy.deepcopy(net, {id(net.backbone): net.backbone})
+        self.net = net
+        self.net.eval()
+        for p in self.net.backbone.parameters():
+            p.requires_grad_(False)
+        self.extract = CropFeatures(self.net.backbone, cfg.img_size, context=cfg.padding, border="replicate",
+                                    chunk=cfg.conv_chunk)
+        self._shared_fc = {k: v.clone() for k, v in self.net.state_dict().items()
+                           if k.startswith(("fc4.", "fc5."))}
+
+    def spawn(self) -> "MDNet":
+        """A fresh tracker sharing the (frozen) conv weights."""
+        t = type(self)(self.config, weights=self.weights, seed=self.seed, net=self.net)
+        t._shared_fc = self._shared_fc  # the offline fc4/fc5, restored by init()
+        return t
+
+    # -- helpers --------------------------------------------------------------------
+    def _optimizer(self, lr: float) -> torch.optim.Optimizer:
+        cfg = self.config
+        groups = [{"params": [*self.net.fc4.parameters(), *self.net.fc5.parameters()], "lr": lr},
+                  {"params": list(self.net.branches[0].parameters()), "lr": lr * cfg.lr_mult_fc6}]
+        return torch.optim.SGD(groups, lr=lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+
+    def _perm_stream(self, n: int, length: int) -> np.ndarray:
+        """Concatenated random permutations of ``range(n)`` until ``length`` indices (py-MDNet ``train``)."""
+        reps = max(1, -(-length // max(n, 1)))
+        return np.concatenate([self.rng.permutation(n) for _ in range(reps)])[:length]
+
+    def _scores(self, feats: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self.net.head(feats)[:, 1]
+
+    def _train(self, opt: torch.optim.Optimizer, pos: torch.Tensor, neg: torch.Tensor, maxiter: int) -> float:
+        """fc4-fc6 training with hard negative mining (py-MDNet ``train``); returns the last loss."""
+        cfg = self.config
+        n_cand = max(cfg.batch_neg_cand, cfg.batch_neg)
+        pos_idx = torch.from_numpy(self._perm_stream(len(pos), cfg.batch_pos * maxiter))
+        neg_idx = torch.from_numpy(self._perm_stream(len(neg), n_cand * maxiter))
+        params = [p for g in opt.param_groups for p in g["params"]]
+        loss = torch.zeros(())
+        for it in range(maxiter):
+            bpos = pos[pos_idx[it * cfg.batch_pos:(it + 1) * cfg.batch_pos]]
+            bneg = neg[neg_idx[it * n_cand:(it + 1) * n_cand]]
+            if n_cand > cfg.batch_neg:  # hard negative mining, eval mode (no dropout)
+                sc = torch.cat([self._scores(bneg[s:s + cfg.batch_test])
+                                for s in range(0, len(bneg), cfg.batch_test)])
+                bneg = bneg[sc.topk(min(cfg.batch_neg, len(sc))).indices]
+            loss = mdnet_loss(self.net.head(bpos, gen=self.tgen, p_drop=cfg.dropout),
+                              self.net.head(bneg, gen=self.tgen, p_drop=cfg.dropout))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip:
+                nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+            opt.step()
+        return float(loss.detach())
+
+    # -- tracking -------------------------------------------------------------------
+    def init(self, image: np.ndarray, box: np.ndarray) -> None:
+        cfg = self.config
+        self.rng = np.random.default_rng(self.seed)
+        self.tgen = torch.Generator().manual_seed(int(self.seed))
+        with torch.no_grad():  # fc4/fc5 back to the offline weights, fresh fc6
+            sd = self.net.state_dict()
+            for k, v in self._shared_fc.items():
+                sd[k].copy_(v)
+        self.net.new_branch(self.tgen)
+        h, w = image.shape[:2]
+        self.img_wh = (w, h)
+        target = np.asarray(box, dtype=np.float64).reshape(4).copy()
+        rng = self.rng
+
+        # bounding-box regressor (first frame only)
+        self.bbreg = BBoxRegressor((w, h), cfg.bbreg_alpha, cfg.overlap_bbreg, cfg.bbreg_scale_range)
+        if cfg.bbreg:
+            bb_ex = SampleGenerator("uniform", (w, h), cfg.trans_bbreg, cfg.scale_bbreg, cfg.aspect_bbreg)(
+                target, cfg.n_bbreg, rng, cfg.overlap_bbreg)
+        else:
+            bb_ex = np.zeros((0, 4))
+        pos_ex = SampleGenerator("gaussian", (w, h), cfg.trans_pos, cfg.scale_pos)(
+            target, cfg.n_pos_init, rng, cfg.overlap_pos_init)
+        n_half = int(cfg.n_neg_init * 0.5)
+        neg_ex = np.concatenate([
+            SampleGenerator("uniform", (w, h), cfg.trans_neg_init, cfg.scale_neg_init)(
+                target, n_half, rng, cfg.overlap_neg_init),
+            SampleGenerator("whole", (w, h))(target, n_half, rng, cfg.overlap_neg_init)])
+        neg_ex = neg_ex[rng.permutation(len(neg_ex))]
+        self.neg_gen = SampleGenerator("uniform", (w, h), cfg.trans_neg, cfg.scale_neg)
+        upd_neg = self.neg_gen(target, cfg.n_neg_update, rng, cfg.overlap_neg_init)
+
+        # one crop batch for everything the first frame needs
+        feats = self.extract(image, np.concatenate([bb_ex, pos_ex, neg_ex, upd_neg]))
+        a, b, c = len(bb_ex), len(bb_ex) + len(pos_ex), len(bb_ex) + len(pos_ex) + len(neg_ex)
+        if cfg.bbreg:
+            self.bbreg.train(feats[:a], bb_ex, target)
+        pos_feats, neg_feats = feats[a:b].clone(), feats[b:c]
+        self.init_loss = self._train(self._optimizer(cfg.lr_init), pos_feats, neg_feats, cfg.maxiter_init)
+        self.update_opt = self._optimizer(cfg.lr_update)
+
+        self.cand_gen = SampleGenerator("gaussian", (w, h), cfg.trans, cfg.scale)
+        self.pos_gen = SampleGenerator("gaussian", (w, h), cfg.trans_pos, cfg.scale_pos)
+        self.pos_all: List[torch.Tensor] = [pos_feats]
+        self.neg_all: List[torch.Tensor] = [feats[c:].clone()]
+        self.target = target
+        self.frame = 0
+        self.last_success = True
+
+    def update(self, image: np.ndarray) -> Tuple[np.ndarray, float]:
+        cfg = self.config
+        self.frame += 1
+        rng = self.rng
+        samples = self.cand_gen(self.target, cfg.n_samples, rng)
+        feats = self.extract(image, samples)
+        scores = self._scores(feats)
+        k = min(cfg.top_k, len(scores))
+        top_scores, top_idx = scores.topk(k)
+        top_idx = top_idx.numpy()
+        score = float(top_scores.mean())
+        self.target = samples[top_idx].mean(axis=0)
+        success = score > cfg.success_threshold
+        if success:
+            self.cand_gen.set_trans(cfg.trans)
+        else:
+            self.cand_gen.expand_trans(cfg.trans_limit)
+        if success and self.bbreg.trained:
+            out = self.bbreg.predict(feats[top_idx], samples[top_idx]).mean(axis=0)
+        else:
+            out = self.target.copy()
+
+        if success:  # collect training data around the (unregressed) new box
+            pos_ex = self.pos_gen(self.target, cfg.n_pos_update, rng, cfg.overlap_pos_update)
+            neg_ex = self.neg_gen(self.target, cfg.n_neg_update, rng, cfg.overlap_neg_update)
+            f = self.extract(image, np.concatenate([pos_ex, neg_ex]))
+            self.pos_all.append(f[:len(pos_ex)].clone())
+            self.neg_all.append(f[len(pos_ex):].clone())
+            if len(self.pos_all) > cfg.n_frames_long:
+                del self.pos_all[0]
+            if len(self.neg_all) > cfg.n_frames_short:
+                del self.neg_all[0]
+
+        if not success:  # short-term update
+            nf = min(cfg.n_frames_short, len(self.pos_all))
+            self._train(self.update_opt, torch.cat(self.pos_all[-nf:]), torch.cat(self.neg_all), cfg.maxiter_update)
+        elif cfg.long_interval > 0 and self.frame % cfg.long_interval == 0:  # long-term update
+            self._train(self.update_opt, torch.cat(self.pos_all), torch.cat(self.neg_all), cfg.maxiter_update)
+        self.last_success = success
+        return out, score
