@@ -20,6 +20,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections import deque
 from typing import Deque, Dict, List, Optional, Sequence, Tuple
@@ -104,37 +105,55 @@ class ClassifierReIDConfig:
     max_negatives: int = 400          # negatives kept per fine-tuning (the most recent)
 
 
+@contextlib.contextmanager
+def _torch_threads(n: int = 1):
+    """Run small torch matrix products on ``n`` threads (restored afterwards).
+
+    The classifier heads are tiny: multi-threaded BLAS on them is slower than one thread,
+    and on a busy machine its spinning threads make each product 10-40x slower.
+    """
+    import torch
+
+    old = torch.get_num_threads()
+    if old != n:
+        torch.set_num_threads(n)
+    try:
+        yield torch
+    finally:
+        if old != n:
+            torch.set_num_threads(old)
+
+
 class _Head:
     """The classification head: three linear layers (two hidden ReLU layers), one logit.
 
-    Plain numpy (float64) with hand-written backpropagation and Adam: the heads are
-    tiny, so this is far faster than autograd per step, and exactly reproducible.
+    float32 torch tensors, trained with hand-written backpropagation and Adam (no autograd
+    graph per step), single-threaded; seeded and exactly reproducible.
     """
 
     def __init__(self, dim: int, hidden: int, seed: int):
+        import torch
+
         rng = np.random.default_rng(seed)
         self.params = []
         for fan_in, fan_out in ((dim, hidden), (hidden, hidden), (hidden, 1)):
             bound = 1.0 / np.sqrt(fan_in)  # torch.nn.Linear's default uniform initialisation
-            self.params += [rng.uniform(-bound, bound, (fan_out, fan_in)), rng.uniform(-bound, bound, fan_out)]
+            self.params += [torch.from_numpy(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32)),
+                            torch.from_numpy(rng.uniform(-bound, bound, fan_out).astype(np.float32))]
 
-    def copy(self) -> List[np.ndarray]:
-        return [p.copy() for p in self.params]
+    def copy(self) -> list:
+        return [p.clone() for p in self.params]
 
 
-def _forward(params, x: np.ndarray, cache: bool = False):
-    """Logits (N,) of the head ``params`` on features ``x`` (N, D)."""
+def _forward(params, x, cache: bool = False):
+    """Logits (N,) of the head ``params`` on features ``x`` (N, D) (torch float32)."""
     w1, b1, w2, b2, w3, b3 = params
     a1 = x @ w1.T + b1
-    h1 = np.maximum(a1, 0)
+    h1 = a1.clamp(min=0)
     a2 = h1 @ w2.T + b2
-    h2 = np.maximum(a2, 0)
+    h2 = a2.clamp(min=0)
     z = h2 @ w3[0] + b3[0]
     return (z, (x, a1, h1, a2, h2)) if cache else z
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
 def finetune_classifier(params, pos: np.ndarray, neg: np.ndarray, cfg: ClassifierReIDConfig
@@ -143,48 +162,43 @@ def finetune_classifier(params, pos: np.ndarray, neg: np.ndarray, cfg: Classifie
 
     Positives are repeated to match the number of negatives; the loss is the mean
     binary cross entropy (two-class cross entropy of a one-logit head); Adam with
-    ``cfg.lr``, full batch. Stops before a step once every positive scores at least
-    ``stop_min_positive`` and the lowest positive beats the highest negative by
-    ``stop_margin``. Returns (params, steps taken, separated).
+    ``cfg.lr`` (torch defaults betas 0.9 / 0.999, eps 1e-8), full batch. Stops before a
+    step once every positive scores at least ``stop_min_positive`` and the lowest positive
+    beats the highest negative by ``stop_margin``. Returns (params, steps taken, separated).
     """
-    params = [p.copy() for p in params]
-    pos = np.asarray(pos, dtype=np.float64)
-    neg = np.asarray(neg, dtype=np.float64)
-    reps = max(1, int(np.ceil(len(neg) / max(len(pos), 1))))
-    x = np.concatenate([np.repeat(pos, reps, axis=0), neg])
-    y = np.concatenate([np.ones(len(pos) * reps), np.zeros(len(neg))])
-    n_pos = len(pos) * reps
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
-    b1, b2, eps = 0.9, 0.999, 1e-8  # torch.optim.Adam defaults
-    separated = False
-    steps = 0
-    for it in range(cfg.max_epochs + 1):
-        z, (x0, a1, h1, a2, h2) = _forward(params, x, cache=True)
-        p = _sigmoid(z)
-        lo = p[:n_pos].min()
-        if lo >= cfg.stop_min_positive and lo - p[n_pos:].max() >= cfg.stop_margin:
-            separated = True
-            break
-        if it == cfg.max_epochs:
-            break
-        g = (p - y) / len(y)                        # d loss / d z
-        w1, _, w2, _, w3, _ = params
-        gw3 = (g @ h2)[None, :]
-        gb3 = np.array([g.sum()])
-        d2 = np.outer(g, w3[0]) * (a2 > 0)
-        gw2 = d2.T @ h1
-        gb2 = d2.sum(0)
-        d1 = (d2 @ w2) * (a1 > 0)
-        gw1 = d1.T @ x0
-        gb1 = d1.sum(0)
-        steps = it + 1
-        for k, gk in enumerate((gw1, gb1, gw2, gb2, gw3, gb3)):
-            m[k] = b1 * m[k] + (1 - b1) * gk
-            v[k] = b2 * v[k] + (1 - b2) * gk * gk
-            mh = m[k] / (1 - b1 ** steps)
-            vh = v[k] / (1 - b2 ** steps)
-            params[k] -= cfg.lr * mh / (np.sqrt(vh) + eps)
+    with _torch_threads(1) as torch:
+        params = [p.clone() for p in params]
+        xp = torch.from_numpy(np.ascontiguousarray(pos, dtype=np.float32))
+        xn = torch.from_numpy(np.ascontiguousarray(neg, dtype=np.float32))
+        reps = max(1, int(np.ceil(len(xn) / max(len(xp), 1))))
+        x = torch.cat([xp.repeat(reps, 1), xn])
+        y = torch.cat([torch.ones(len(xp) * reps), torch.zeros(len(xn))])
+        n_pos = len(xp) * reps
+        m = [torch.zeros_like(p) for p in params]
+        v = [torch.zeros_like(p) for p in params]
+        b1, b2, eps = 0.9, 0.999, 1e-8
+        separated = False
+        steps = 0
+        for it in range(cfg.max_epochs + 1):
+            z, (x0, a1, h1, a2, h2) = _forward(params, x, cache=True)
+            p = torch.sigmoid(z)
+            lo = float(p[:n_pos].min())
+            if lo >= cfg.stop_min_positive and lo - float(p[n_pos:].max()) >= cfg.stop_margin:
+                separated = True
+                break
+            if it == cfg.max_epochs:
+                break
+            g = (p - y) / len(y)                        # d loss / d z
+            w1, _, w2, _, w3, _ = params
+            d2 = torch.outer(g, w3[0]) * (a2 > 0)
+            d1 = (d2 @ w2) * (a1 > 0)
+            grads = (d1.T @ x0, d1.sum(0), d2.T @ h1, d2.sum(0), (g @ h2)[None, :], g.sum().reshape(1))
+            steps = it + 1
+            c1, c2 = 1 - b1 ** steps, 1 - b2 ** steps
+            for k, gk in enumerate(grads):
+                m[k].mul_(b1).add_(gk, alpha=1 - b1)
+                v[k].mul_(b2).addcmul_(gk, gk, value=1 - b2)
+                params[k].sub_(cfg.lr * (m[k] / c1) / ((v[k] / c2).sqrt() + eps))
     return params, steps, separated
 
 
@@ -252,13 +266,15 @@ class ClassifierReID:
         ids = np.asarray(list(self.inactive), dtype=np.int64)
         if len(ids) == 0 or len(feats) == 0:
             return ids, np.zeros((len(ids), len(feats)))
-        x = np.asarray(feats, dtype=np.float64)
-        # all classifiers at once: each layer's weights stacked over tracks
-        w1, b1, w2, b2, w3, b3 = (np.stack([self.inactive[int(t)].params[i] for t in ids]) for i in range(6))
-        h = np.maximum(np.einsum("md,thd->tmh", x, w1) + b1[:, None, :], 0)
-        h = np.maximum(np.einsum("tmh,tkh->tmk", h, w2) + b2[:, None, :], 0)
-        z = np.einsum("tmk,tk->tm", h, w3[:, 0, :]) + b3
-        return ids, _sigmoid(z)
+        with _torch_threads(1) as torch:
+            x = torch.from_numpy(np.ascontiguousarray(feats, dtype=np.float32))
+            # all classifiers at once: each layer's weights stacked over tracks
+            w1, b1, w2, b2, w3, b3 = (torch.stack([self.inactive[int(t)].params[i] for t in ids]) for i in range(6))
+            h = (torch.einsum("md,thd->tmh", x, w1) + b1[:, None, :]).clamp(min=0)
+            h = (torch.einsum("tmh,tkh->tmk", h, w2) + b2[:, None, :]).clamp(min=0)
+            z = torch.einsum("tmk,tk->tm", h, w3[:, 0, :]) + b3
+            s = torch.sigmoid(z).numpy().astype(np.float64)
+        return ids, s
 
     def match(self, feats: np.ndarray, candidates: Optional[np.ndarray] = None) -> List[Tuple[int, int]]:
         """Re-identifications ``(track_id, detection index)`` among the frame's detections ``feats``.

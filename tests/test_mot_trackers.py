@@ -194,8 +194,10 @@ def test_classifier_finetune_stops_early_once_separated():
     cfg = ClassifierReIDConfig(lr=5e-3, max_epochs=500)
     params, epochs, sep = finetune_classifier(_Head(16, 8, 0).params, pos, neg, cfg)
     assert sep and 0 < epochs < 500
-    from mot.reid import ClassifierReID, _forward, _sigmoid
-    p = _sigmoid(_forward(params, np.r_[pos, neg]))
+    import torch
+
+    from mot.reid import _forward
+    p = torch.sigmoid(_forward(params, torch.from_numpy(np.r_[pos, neg]))).numpy()
     assert p[:10].min() >= 0.95 and p[:10].min() - p[10:].max() >= 0.2
 
 
