@@ -42,6 +42,7 @@ class PairConfig:
     stretch: float = 0.05       # max independent aspect stretch (x and y)
     gray_prob: float = 0.0      # probability to convert both crops to gray
     neg_prob: float = 0.0       # probability of a negative pair
+    neg_semantic: bool = True   # negatives on look-alike distractors of the same scene when recorded
     still_prob: float = 0.0     # probability of a still-image pair
     min_size: float = 4.0       # skip annotations smaller than this (pixels)
     pool_size: int = 16         # sequences drawn from at a time (0 = all); see PairSampler.set_pool
@@ -165,7 +166,7 @@ class PairSampler:
         si, fz = self._pick(rng)
         seq = self.seqs[si]
         z, _ = self._crop(seq.frame(fz), seq.gt[fz], c.exemplar_size, c.exemplar_size, c.z_shift, c.z_scale, rng)
-        other = self._distractor_box(seq, rng)
+        other = self._distractor_box(seq, rng) if c.neg_semantic else None
         if other is not None:
             f, box_xywh = other
             img = seq.frame(f)

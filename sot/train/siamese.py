@@ -59,6 +59,7 @@ class SiameseTrainConfig:
     pairs: PairConfig = dataclasses.field(default_factory=PairConfig)
     init_weights: str = ""        # start from this weight file (same architecture)
     stop_after: int = 0           # stop after this many epochs in this invocation (0 = all); --resume continues
+    freeze_bn: bool = False       # BatchNorm layers use (and keep) their running statistics while training
 
 
 @dataclasses.dataclass
@@ -136,6 +137,10 @@ def _train(name: str, cfg: SiameseTrainConfig, net: torch.nn.Module, arch: Dict[
     end = cfg.epochs if cfg.stop_after <= 0 else min(cfg.epochs, start + cfg.stop_after)
     for epoch in range(start, end):
         net.train()
+        if cfg.freeze_bn:
+            for m in net.modules():
+                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                    m.eval()
         t0 = time.time()
         losses = []
         bar = progress(range(cfg.iters_per_epoch), quiet, desc=f"{name} epoch {epoch + 1}/{cfg.epochs}",
@@ -233,7 +238,7 @@ def _rpn_recipe(name: str, cfg: SiamRPNTrainConfig, out_dir: Path, resume: bool,
             raise ConfigError(f"{name}: score map {cls.shape[-1]} != expected {size}; check pairs.search_size")
         total, lc, ll = rpn_loss(cls, loc, torch.from_numpy(np.stack(labels)), torch.from_numpy(np.stack(loc_t)),
                                  torch.from_numpy(np.stack(loc_w)), cfg.loc_weight)
-        return total, [float(lc), float(ll)]
+        return total, [lc.item(), ll.item()]
 
     return _train(name, cfg, net, arch, loss_fn, out_dir, resume, quiet)
 
