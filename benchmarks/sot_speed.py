@@ -67,6 +67,29 @@ for _e in [
     add_entry(_e)
 
 
+# ---- Online-learning trackers (issue 4; maintained with sot/trackers/mdnet.py and adnet.py) ----------
+# Not added to ENTRIES by default: one update samples and trains on hundreds of crops, so the batched
+# 1..32-target sweep above would take hours. benchmarks/sot_speed_online.py times them (init, median /
+# mean update, FPS over a sequence); `add_entry(e) for e in ONLINE_ENTRIES` makes them available here.
+# "@official" = the official widths (VGG-M 96/256/512, fc 512) with random weights and the published
+# sample counts; success is forced so that every frame takes the steady-state path (MDNet: 256 candidates
+# + 50/200 new training samples; ADNet: action steps + 30/15 samples) instead of failure handling.
+ONLINE_ENTRIES: List[Entry] = [
+    Entry("mdnet", "mdnet", note="shipped weights (width 0.5, fc 256)", floor=False),
+    Entry("mdnet@official", "mdnet", ["weights=none", "success_threshold=-1.0e+9"],
+          note="official size, random weights, success forced", floor=False),
+    Entry("mdnet@official-bf16", "mdnet", ["weights=none", "success_threshold=-1.0e+9", "precision=bfloat16"],
+          note="as mdnet@official, conv1-3 in bfloat16", floor=False),
+    Entry("adnet", "adnet", note="shipped weights (width 0.5, fc 256)", floor=False),
+    Entry("adnet@official", "adnet", ["weights=none", "failed_threshold=-1.0e+9"],
+          note="official size, random weights, no failures (random policy: many actions/frame)", floor=False),
+    Entry("adnet-fast", "adnet-fast", note="shipped weights", floor=False),
+    Entry("adnet-fast@official", "adnet-fast", ["weights=none", "failed_threshold=-1.0e+9"],
+          note="official size, random weights, no failures", floor=False),
+]
+# ---- end of the online-learning block ---------------------------------------------------------------
+
+
 def matmul_rate(threads: int, n: int = 2048, reps: int = 10) -> float:
     """Best float32 GFLOP/s of an n x n matmul over ``reps`` runs."""
     import torch

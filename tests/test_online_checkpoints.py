@@ -320,3 +320,14 @@ def test_own_format_round_trip(tmp_path):
     back = load_adnet(tmp_path / "a.pth")
     for k, val in ad.state_dict().items():
         torch.testing.assert_close(back.state_dict()[k], val)
+
+
+def test_subnormal_weights_are_flushed(tmp_path):
+    net = MDNetNet(width=0.25, fc_dim=32)
+    sd = net.shared_state()
+    sd["fc4.weight"] = sd["fc4.weight"].clone()
+    sd["fc4.weight"][0, :3] = torch.tensor([1e-40, -3e-42, 2e-38])  # two subnormals, one normal
+    save_weights(tmp_path / "m.pth", sd, net.meta)
+    back = load_mdnet(tmp_path / "m.pth")
+    assert back.fc4.weight[0, :3].tolist() == [0.0, 0.0, pytest.approx(2e-38)]
+    torch.testing.assert_close(back.fc4.weight[1:], sd["fc4.weight"][1:])

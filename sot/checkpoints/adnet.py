@@ -20,7 +20,8 @@ Formats (trackers.md section 5.3):
   export the head biases: a missing ``fc6_1b`` becomes 0.01 (the value ``adnet_test.m``
   writes into it before tracking anyway) and a missing ``fc6_2b`` becomes 0 (the TF
   port's choice); a warning says so. Every other variable is required, unknown
-  variables are an error, and every shape is checked.
+  variables are an error, and every shape is checked. Subnormal weights are set to 0
+  (:func:`sot.checkpoints.mdnet.flush_denormals`).
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ import torch
 from bench.core.errors import CheckpointError
 
 from .common import load_strict, matconvnet_filter, read_mat, read_torch_file, unwrap
+from .mdnet import flush_denormals
 
 PathLike = Union[str, Path]
 NUM_ACTIONS = 11
@@ -122,6 +124,7 @@ def load_adnet(path: PathLike, lrn: Optional[str] = None):
     from sot.trackers.adnet import ADNetNet
 
     state, meta = read_adnet_state(path, lrn)
+    state = flush_denormals(state)
     hist = int(meta["history"]) or 10
     net = ADNetNet(fc_dim=int(meta["fc_dim"]), lrn=str(meta["lrn"]), channels=tuple(meta["channels"]),
                    history=hist)

@@ -179,6 +179,7 @@ class ADNetConfig:
     img_size: int = 112
     crop_scale: float = 1.4
     conv_chunk: int = 16
+    precision: str = "float32"
     # actions
     action_move: float = 0.03
     num_action_history: int = 10
@@ -266,7 +267,7 @@ class ADNet(SOTTracker):
         for p in self.net.backbone.parameters():
             p.requires_grad_(False)
         self.extract = CropFeatures(self.net.backbone, cfg.img_size, scale=cfg.crop_scale, clip=True,
-                                    border="replicate", chunk=cfg.conv_chunk)
+                                    border="replicate", chunk=cfg.conv_chunk, precision=cfg.precision)
         self._offline = {k: v.clone() for k, v in self.net.state_dict().items() if not k.startswith("backbone.")}
 
     def spawn(self) -> "ADNet":

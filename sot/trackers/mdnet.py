@@ -107,6 +107,7 @@ class MDNetConfig:
     img_size: int = 107
     padding: float = 16.0
     conv_chunk: int = 16
+    precision: str = "float32"
     # mini-batches
     batch_pos: int = 32
     batch_neg: int = 96
@@ -192,7 +193,7 @@ class MDNet(SOTTracker):
         for p in self.net.backbone.parameters():
             p.requires_grad_(False)
         self.extract = CropFeatures(self.net.backbone, cfg.img_size, context=cfg.padding, border="replicate",
-                                    chunk=cfg.conv_chunk)
+                                    chunk=cfg.conv_chunk, precision=cfg.precision)
         self._shared_fc = {k: v.clone() for k, v in self.net.state_dict().items()
                            if k.startswith(("fc4.", "fc5."))}
 

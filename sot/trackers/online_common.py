@@ -15,10 +15,12 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 
-from bench.core.errors import CheckpointError
+from bench.core.errors import CheckpointError, ConfigError
 from sot.parts.crop import crop_boxes
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+# conv trunk precision: float32 (the official numerics) or bfloat16 (AMX / AVX512-BF16 CPUs, faster)
+PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
 
 def weights_path(name: Optional[str]) -> Optional[Path]:
@@ -50,7 +52,10 @@ class CropFeatures:
     """
 
     def __init__(self, backbone, out_size: int, *, context: float = 0.0, scale: float = 1.0,
-                 clip: bool = False, border: str = "replicate", chunk: int = 16):
+                 clip: bool = False, border: str = "replicate", chunk: int = 16, precision: str = "float32"):
+        if precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        self.dtype = PRECISIONS[precision]
         self.backbone = backbone
         self.out_size, self.context, self.scale = int(out_size), float(context), float(scale)
         self.clip, self.border, self.chunk = clip, border, int(chunk)
@@ -97,4 +102,4 @@ class CropFeatures:
         b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
         if len(b) == 0:
             return torch.zeros(0, self.backbone.out_dim)
-        return self.backbone.features(self.patches(image, b), chunk=self.chunk)
+        return self.backbone.features(self.patches(image, b), chunk=self.chunk, dtype=self.dtype)

@@ -36,6 +36,7 @@ import torch.nn.functional as F
 
 from bench.core.errors import ConfigError
 from sot.checkpoints.common import read_torch_file, save_weights
+from sot.checkpoints.mdnet import flush_denormals
 from sot.parts.crop import crop_boxes
 from sot.parts.sampling import SampleGenerator, overlap, select_random
 from sot.trackers.adnet import NUM_ACTIONS, STOP, ADNetNet, action_labels, do_action, history_onehot
@@ -109,6 +110,7 @@ class ADNetRLConfig:
     lr_mult_fc: float = 10.0
     momentum: float = 0.9
     weight_decay: float = 0.0005
+    grad_clip: float = 0.0
     save_every: int = 50
     log_every: int = 20
 
@@ -202,7 +204,7 @@ def _export_tracker(net: ADNetNet, path: Path, meta: dict, gen: torch.Generator)
     out["fc6.bias"] = torch.zeros_like(out["fc6.bias"])
     out["fc7.weight"] = torch.randn(out["fc7.weight"].shape, generator=gen) * 0.01
     out["fc7.bias"] = torch.zeros_like(out["fc7.bias"])
-    save_weights(path, out, dict(net.meta, **meta))
+    save_weights(path, flush_denormals(out), dict(net.meta, **meta))
 
 
 @register_recipe("adnet_sl", ADNetSLConfig)
@@ -211,6 +213,7 @@ def train_adnet_sl(cfg: ADNetSLConfig, out_dir: Path, resume: bool = False, quie
     out_dir.mkdir(parents=True, exist_ok=True)
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
+    torch.set_flush_denormal(True)  # weight decay pushes dead units' weights into the slow subnormal range
     seed_everything(cfg.seed)
     domains = Domains(cfg.dataset, cfg.split, cfg.num_sequences, options=cfg.dataset_options)
     K = len(domains)
@@ -339,6 +342,7 @@ def train_adnet_rl(cfg: ADNetRLConfig, out_dir: Path, resume: bool = False, quie
     out_dir.mkdir(parents=True, exist_ok=True)
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
+    torch.set_flush_denormal(True)  # weight decay pushes dead units' weights into the slow subnormal range
     seed_everything(cfg.seed)
     sl_dir = Path(cfg.sl_dir)
     from sot.checkpoints.adnet import load_adnet
@@ -420,6 +424,8 @@ def train_adnet_rl(cfg: ADNetRLConfig, out_dir: Path, resume: bool = False, quie
                 loss = -(z * logp).mean()
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
+                if cfg.grad_clip:
+                    nn.utils.clip_grad_norm_(fc, cfg.grad_clip)
                 opt.step()
                 loss_sum += float(loss.detach())
         stats["reward"] += float(np.mean(rewards))

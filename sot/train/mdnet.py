@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 
 from sot.checkpoints.common import save_weights
+from sot.checkpoints.mdnet import flush_denormals
 from sot.parts.crop import crop_boxes
 from sot.parts.sampling import SampleGenerator
 from sot.trackers.mdnet import MDNetNet, mdnet_loss
@@ -121,6 +122,7 @@ def train_mdnet(cfg: MDNetTrainConfig, out_dir: Path, resume: bool = False, quie
     out_dir.mkdir(parents=True, exist_ok=True)
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
+    torch.set_flush_denormal(True)  # weight decay pushes dead units' weights into the slow subnormal range
     seed_everything(cfg.seed)
     domains = Domains(cfg.dataset, cfg.split, cfg.num_sequences, options=cfg.dataset_options)
     K = len(domains)
@@ -181,5 +183,5 @@ def train_mdnet(cfg: MDNetTrainConfig, out_dir: Path, resume: bool = False, quie
     checkpoint(len(schedule))
     meta = dict(net.meta, recipe="mdnet", iterations=int(len(schedule)), seed=cfg.seed, domains=K,
                 dataset=f"{cfg.dataset}:{cfg.split}:{cfg.num_sequences}")
-    save_weights(out_dir / "mdnet.pth", net.shared_state(), meta)
+    save_weights(out_dir / "mdnet.pth", flush_denormals(net.shared_state()), meta)
     return {"weights": str(out_dir / "mdnet.pth"), **last}
