@@ -374,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sequences", help="comma-separated sequence names (default: all)")
     s.add_argument("--per-sequence", action="store_true", help="also print the per-sequence table")
     s.add_argument("--option", action="append", metavar="KEY=VALUE",
-                   help="evaluation option, e.g. conventions=pysot (repeatable)")
+                   help="evaluation option, e.g. convention=pysot (repeatable)")
     s.add_argument("--dataset-option", action="append", metavar="KEY=VALUE", help="dataset option (repeatable)")
     s.set_defaults(func=cmd_eval)
 

@@ -21,33 +21,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from machine import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED = Path(os.environ.get("BENCH_SHARED_DATA", ROOT.parent / "shared" / "data")) / "mot"
-
-
-def machine() -> dict:
-    import torch
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "numpy": np.__version__, "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-            "load_average": os.getloadavg(), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
 
 
 def det_files():
@@ -62,7 +46,6 @@ def det_files():
 def per_frame(path: Path):
     d = np.loadtxt(path, delimiter=",", ndmin=2)
     n = int(d[:, 0].max())
-    frames = [[] for _ in range(n)]
     order = np.argsort(d[:, 0], kind="stable")
     d = d[order]
     cuts = np.searchsorted(d[:, 0], np.arange(1, n + 2))

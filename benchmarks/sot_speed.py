@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -31,6 +28,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 import numpy as np
+from machine import append_markdown, machine
 
 
 @dataclasses.dataclass
@@ -183,23 +181,6 @@ def bench_entry(e: Entry, frames, box, targets: List[int], reps: int, rate: floa
     return row
 
 
-def machine() -> Dict[str, str]:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import torch
-
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    return {"cpu": cpu or platform.processor(), "cores": str(os.cpu_count()), "python": platform.python_version(),
-            "torch": torch.__version__, "load": " ".join(f"{x:.2f}" for x in load),
-            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M")}
-
-
 def markdown(rows: List[Dict[str, object]], info: Dict[str, str], rate: float, threads: int, cmd: str,
              targets: List[int]) -> str:
     lines = [f"## SOT speed ({info['date']})", "",
@@ -261,10 +242,7 @@ def main(argv=None) -> int:
     md = markdown(rows, info, rate, args.threads, cmd.strip(), targets)
     print(md)
     if args.out:
-        p = Path(args.out)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        with open(p, "a") as f:
-            f.write("\n" + md)
+        append_markdown(args.out, md)
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": info, "matmul_gflops": rate, "rows": rows}, indent=1))
     return 0

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Dict, List
 
 import numpy as np
+from machine import append_markdown, machine
 
 HERE = Path(__file__).resolve().parent
 TARGETS = {"mdnet": (0.6, 12.0), "adnet": (0.15, None), "adnet-fast": (0.05, None)}
@@ -111,7 +112,7 @@ def main(argv=None) -> int:
     seq = open_dataset("synthetic")[args.sequence]
     frames = [seq.frame(i) for i in range(min(args.frames + 1, len(seq)))]
     box = np.asarray(seq.init_box, dtype=np.float64)
-    info = sp.machine()
+    info = machine()
     rows = []
     for label in args.entries.split(","):
         if label not in entries:
@@ -125,10 +126,7 @@ def main(argv=None) -> int:
     md = markdown(rows, info, args.threads, cmd, args.sequence)
     print(md)
     if args.out:
-        p = Path(args.out)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        with open(p, "a") as f:
-            f.write("\n" + md)
+        append_markdown(args.out, md)
     return 0
 
 

@@ -365,3 +365,18 @@ def test_tracktor_weights_errors(tmp_path):
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="bad.pth"):
         Tracktor(TracktorConfig(weights="none"), weights=str(bad))
+
+
+def test_harness_passes_sequence_fps_to_reset():
+    """run_mot / track_sequence hand ``seq.fps`` to trackers whose reset takes it (ByteTrack's
+    lost-track buffer is scaled by fps / 30); SORT's plain reset() still works."""
+    from bench.core.sequence import MOTSequence
+    from bench.protocols.mot import track_sequence
+
+    dets = np.array([[1, -1, 10, 10, 20, 40, 0.9], [2, -1, 12, 10, 20, 40, 0.9]])
+    seq = MOTSequence(name="s", length=2, detections=dets, fps=14.0)
+    bt = ByteTrack(ByteTrackConfig())
+    track_sequence(bt, seq)
+    assert bt.fps == 14.0
+    rows, _ = track_sequence(Sort(SortConfig(min_hits=1)), seq)
+    assert rows.shape[1] == 7

@@ -40,10 +40,10 @@ from sot.checkpoints.mdnet import flush_denormals
 from sot.parts.crop import crop_boxes
 from sot.parts.sampling import SampleGenerator, overlap, select_random
 from sot.trackers.adnet import NUM_ACTIONS, STOP, ADNetNet, action_labels, do_action, history_onehot
-from sot.trackers.online_common import dropout
 
-from .common import load_checkpoint, progress, save_checkpoint, seed_everything, write_log
-from .online_data import Domains, rng_state, set_rng_state, split_counts
+from .common import progress, seed_everything, write_log
+from .online_data import (Domains, crops_to_tensor, init_conv, make_optimizer, resume_state, save_state,
+                          split_counts, start_recipe)
 from .recipes import register_recipe
 
 
@@ -128,25 +128,6 @@ class DomainHeads(nn.Module):
                 m.bias.zero_()
 
 
-def _init_conv(net: ADNetNet, init: str) -> None:
-    if init == "kaiming":
-        for conv in (net.backbone.conv1, net.backbone.conv2, net.backbone.conv3):
-            nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
-            nn.init.zeros_(conv.bias)
-    elif init != "pytorch":
-        raise ConfigError(f"init must be 'pytorch' or 'kaiming', not {init!r}")
-
-
-def _optimizer(cfg, conv_params, fc_params) -> torch.optim.Optimizer:
-    groups = [g for g in ({"params": list(conv_params), "lr": cfg.lr},
-                          {"params": list(fc_params), "lr": cfg.lr * cfg.lr_mult_fc}) if g["params"]]
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adam":
-        return torch.optim.Adam(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    raise ConfigError(f"optimizer must be 'sgd' or 'adam', not {cfg.optimizer!r}")
-
-
 def adnet_crops(img: np.ndarray, boxes: np.ndarray, size: int, scale: float, out: np.ndarray) -> np.ndarray:
     """ADNet input crops: box enlarged ``scale`` x about its centre, clipped to the image, warped."""
     b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
@@ -159,17 +140,13 @@ def adnet_crops(img: np.ndarray, boxes: np.ndarray, size: int, scale: float, out
     return crop_boxes(img, reg, size, border="replicate", out=out)
 
 
-def _to_tensor(u8: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(u8).float().sub_(128.0).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
-
-
 def sl_batch(domains: Domains, k: int, cfg: ADNetSLConfig, rng: np.random.Generator, buf: np.ndarray):
     """Crops, action labels of the positives, confidence labels of all samples (positives first)."""
     frames = domains.sample_frames(k, cfg.frame_batch, rng)
     n_pos = split_counts(cfg.n_pos, len(frames))
     n_neg = split_counts(cfg.n_neg, len(frames))
     i = 0
-    labels, scores, pos_slices = [], [], []
+    labels, scores = [], []
     neg_parts = []
     for f, npos, nneg in zip(frames, n_pos, n_neg):
         img, gt = domains.frame(k, f)
@@ -194,7 +171,7 @@ def sl_batch(domains: Domains, k: int, cfg: ADNetSLConfig, rng: np.random.Genera
             i += len(neg)
     lab = torch.from_numpy(np.concatenate(labels)) if labels else torch.zeros(0, dtype=torch.long)
     sc = torch.from_numpy(np.concatenate(scores).astype(np.int64)) if scores else torch.zeros(0, dtype=torch.long)
-    return _to_tensor(buf[:i]), n_p, lab, sc
+    return crops_to_tensor(buf[:i]), n_p, lab, sc
 
 
 def _export_tracker(net: ADNetNet, path: Path, meta: dict, gen: torch.Generator) -> None:
@@ -211,31 +188,20 @@ def _export_tracker(net: ADNetNet, path: Path, meta: dict, gen: torch.Generator)
 def train_adnet_sl(cfg: ADNetSLConfig, out_dir: Path, resume: bool = False, quiet: bool = False) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if cfg.threads > 0:
-        torch.set_num_threads(cfg.threads)
-    torch.set_flush_denormal(True)  # weight decay pushes dead units' weights into the slow subnormal range
+    start_recipe(cfg.threads)
     seed_everything(cfg.seed)
     domains = Domains(cfg.dataset, cfg.split, cfg.num_sequences, options=cfg.dataset_options)
     K = len(domains)
     gen = torch.Generator().manual_seed(cfg.seed)
     net = ADNetNet(width=cfg.width, fc_dim=cfg.fc_dim, lrn=cfg.lrn, input_size=cfg.img_size, history=cfg.history)
-    _init_conv(net, cfg.init)
+    init_conv(net.backbone, cfg.init)
     heads = DomainHeads(K, cfg.fc_dim, gen)
     model = nn.ModuleDict({"net": net, "heads": heads})
     fc = [*net.fc4.parameters(), *net.fc5.parameters(), *heads.parameters()]
-    opt = _optimizer(cfg, net.backbone.parameters(), fc)
+    opt = make_optimizer(cfg, net.backbone.parameters(), fc)
     rng = np.random.default_rng([cfg.seed, 2])
     schedule = domains.schedule(cfg.n_cycles, cfg.seed)
-    start = 0
-    if resume:
-        ck = load_checkpoint(out_dir)
-        if ck is not None:
-            model.load_state_dict(ck["state_dict"])
-            opt.load_state_dict(ck["optimizer"])
-            start = int(ck["epoch"])
-            set_rng_state(rng, ck["rng"]["numpy"])
-            gen.set_state(ck["rng"]["dropout"])
-            torch.set_rng_state(ck["torch_rng"])
+    start = resume_state(out_dir, model, opt, rng, gen) if resume else 0
     (out_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1, default=str))
     buf = np.empty((cfg.n_pos + cfg.n_neg, cfg.img_size, cfg.img_size, 3), np.uint8)
     params = list(model.parameters())
@@ -243,8 +209,7 @@ def train_adnet_sl(cfg: ADNetSLConfig, out_dir: Path, resume: bool = False, quie
     t0, last = time.time(), {}
 
     def checkpoint(it: int) -> None:
-        save_checkpoint(out_dir, it, model, opt, extra={"domains": domains.names},
-                        rng_state={"numpy": rng_state(rng), "dropout": gen.get_state()})
+        save_state(out_dir, it, model, opt, rng, gen, extra={"domains": domains.names})
 
     for it in progress(range(start, len(schedule)), quiet, desc="adnet_sl", initial=start, total=len(schedule)):
         k = int(schedule[it])
@@ -288,7 +253,7 @@ def train_adnet_sl(cfg: ADNetSLConfig, out_dir: Path, resume: bool = False, quie
 def _conv_features(net: ADNetNet, img: np.ndarray, boxes: np.ndarray, size: int, scale: float,
                    buf: np.ndarray) -> torch.Tensor:
     u8 = adnet_crops(img, boxes, size, scale, buf[:len(boxes)])
-    return net.backbone.features(_to_tensor(u8))
+    return net.backbone.features(crops_to_tensor(u8))
 
 
 def play_clip(net: ADNetNet, domains: Domains, k: int, start: int, end: int, cfg: ADNetRLConfig,
@@ -340,9 +305,7 @@ def _clip_ranges(frames: np.ndarray, steps: int) -> List[Tuple[int, int]]:
 def train_adnet_rl(cfg: ADNetRLConfig, out_dir: Path, resume: bool = False, quiet: bool = False) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if cfg.threads > 0:
-        torch.set_num_threads(cfg.threads)
-    torch.set_flush_denormal(True)  # weight decay pushes dead units' weights into the slow subnormal range
+    start_recipe(cfg.threads)
     seed_everything(cfg.seed)
     sl_dir = Path(cfg.sl_dir)
     from sot.checkpoints.adnet import load_adnet
@@ -364,19 +327,11 @@ def train_adnet_rl(cfg: ADNetRLConfig, out_dir: Path, resume: bool = False, quie
             p.requires_grad_(False)
     model = nn.ModuleDict({"net": net, "heads": heads})
     fc = [*net.fc4.parameters(), *net.fc5.parameters(), net.fc6_ah.weight, *heads.fc6.parameters()]
-    opt = _optimizer(cfg, net.backbone.parameters() if cfg.train_conv else [], fc)
+    opt = make_optimizer(cfg, net.backbone.parameters() if cfg.train_conv else [], fc)
     K = len(domains)
     rng = np.random.default_rng([cfg.seed, 3])
     schedule = domains.schedule(cfg.n_epochs, cfg.seed)
-    start = 0
-    if resume:
-        ck = load_checkpoint(out_dir)
-        if ck is not None:
-            model.load_state_dict(ck["state_dict"])
-            opt.load_state_dict(ck["optimizer"])
-            start = int(ck["epoch"])
-            set_rng_state(rng, ck["rng"]["numpy"])
-            torch.set_rng_state(ck["torch_rng"])
+    start = resume_state(out_dir, model, opt, rng) if resume else 0
     (out_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1, default=str))
     size, scale = net.backbone.input_size, 1.4
     buf = np.empty((1, size, size, 3), np.uint8)
@@ -384,7 +339,7 @@ def train_adnet_rl(cfg: ADNetRLConfig, out_dir: Path, resume: bool = False, quie
     t0, last = time.time(), {}
 
     def checkpoint(it: int) -> None:
-        save_checkpoint(out_dir, it, model, opt, rng_state={"numpy": rng_state(rng)})
+        save_state(out_dir, it, model, opt, rng)
 
     for it in progress(range(start, len(schedule)), quiet, desc="adnet_rl", initial=start, total=len(schedule)):
         k = int(schedule[it])

@@ -28,8 +28,9 @@ from sot.parts.crop import crop_boxes
 from sot.parts.sampling import SampleGenerator
 from sot.trackers.mdnet import MDNetNet, mdnet_loss
 
-from .common import load_checkpoint, progress, save_checkpoint, seed_everything, write_log
-from .online_data import Domains, rng_state, set_rng_state, split_counts
+from .common import progress, seed_everything, write_log
+from .online_data import (Domains, crops_to_tensor, init_conv, make_optimizer, resume_state, save_state,
+                          split_counts, start_recipe)
 from .recipes import register_recipe
 
 
@@ -74,22 +75,8 @@ class MDNetTrainConfig:
 
 def build_net(cfg: MDNetTrainConfig, n_domains: int) -> MDNetNet:
     net = MDNetNet(width=cfg.width, fc_dim=cfg.fc_dim, n_branches=n_domains, lrn=cfg.lrn, input_size=cfg.img_size)
-    if cfg.init == "kaiming":  # from-scratch conv (no ImageNet VGG-M at hand)
-        for conv in (net.backbone.conv1, net.backbone.conv2, net.backbone.conv3):
-            nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
-            nn.init.zeros_(conv.bias)
-    elif cfg.init != "pytorch":
-        raise ValueError(f"init must be 'pytorch' or 'kaiming', not {cfg.init!r}")
+    init_conv(net.backbone, cfg.init)
     return net
-
-
-def make_optimizer(cfg, params_conv, params_fc) -> torch.optim.Optimizer:
-    groups = [{"params": list(params_conv), "lr": cfg.lr}, {"params": list(params_fc), "lr": cfg.lr * cfg.lr_mult_fc}]
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adam":
-        return torch.optim.Adam(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    raise ValueError(f"optimizer must be 'sgd' or 'adam', not {cfg.optimizer!r}")
 
 
 def sample_batch(domains: Domains, k: int, cfg, rng: np.random.Generator, buf: np.ndarray,
@@ -112,17 +99,14 @@ def sample_batch(domains: Domains, k: int, cfg, rng: np.random.Generator, buf: n
             crop_boxes(img, b, cfg.img_size, context=cfg.padding, border="replicate", out=buf[i:i + len(b)])
             i += len(b)
     n_p = sum(len(b) for _, b in pos_boxes)
-    x = torch.from_numpy(buf[:i]).float().sub_(128.0).permute(0, 3, 1, 2)
-    return x.contiguous(memory_format=torch.channels_last), n_p
+    return crops_to_tensor(buf[:i]), n_p
 
 
 @register_recipe("mdnet", MDNetTrainConfig)
 def train_mdnet(cfg: MDNetTrainConfig, out_dir: Path, resume: bool = False, quiet: bool = False) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if cfg.threads > 0:
-        torch.set_num_threads(cfg.threads)
-    torch.set_flush_denormal(True)  # weight decay pushes dead units' weights into the slow subnormal range
+    start_recipe(cfg.threads)
     seed_everything(cfg.seed)
     domains = Domains(cfg.dataset, cfg.split, cfg.num_sequences, options=cfg.dataset_options)
     K = len(domains)
@@ -132,16 +116,7 @@ def train_mdnet(cfg: MDNetTrainConfig, out_dir: Path, resume: bool = False, quie
     rng = np.random.default_rng([cfg.seed, 1])
     gen = torch.Generator().manual_seed(cfg.seed)
     schedule = domains.schedule(cfg.n_cycles, cfg.seed)
-    start = 0
-    if resume:
-        ck = load_checkpoint(out_dir)
-        if ck is not None:
-            net.load_state_dict(ck["state_dict"])
-            opt.load_state_dict(ck["optimizer"])
-            start = int(ck["epoch"])
-            set_rng_state(rng, ck["rng"]["numpy"])
-            gen.set_state(ck["rng"]["dropout"])
-            torch.set_rng_state(ck["torch_rng"])
+    start = resume_state(out_dir, net, opt, rng, gen) if resume else 0
     (out_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1, default=str))
     buf = np.empty((cfg.batch_pos + cfg.batch_neg, cfg.img_size, cfg.img_size, 3), np.uint8)
     params = list(net.parameters())
@@ -150,8 +125,7 @@ def train_mdnet(cfg: MDNetTrainConfig, out_dir: Path, resume: bool = False, quie
     last = {}
 
     def checkpoint(it: int) -> None:
-        save_checkpoint(out_dir, it, net, opt, extra={"domains": domains.names},
-                        rng_state={"numpy": rng_state(rng), "dropout": gen.get_state()})
+        save_state(out_dir, it, net, opt, rng, gen, extra={"domains": domains.names})
 
     for it in progress(range(start, len(schedule)), quiet, desc="mdnet", initial=start, total=len(schedule)):
         k = int(schedule[it])
