@@ -77,6 +77,17 @@ def box_warp_matrices(boxes: np.ndarray, out_size: int, context: float = 0.0,
     return m
 
 
+def enlarged_clipped(boxes: np.ndarray, scale: float, image_wh: Sequence[float]) -> np.ndarray:
+    """Boxes (N, 4) ``xywh`` enlarged ``scale`` x about their centres, then clipped to the image
+    ``(width, height)``; width and height at least 1 px (ADNet's ``get_extract_regions.m``)."""
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    c = b[:, :2] + b[:, 2:] / 2
+    s = b[:, 2:] * scale
+    x0 = np.clip(c - s / 2, 0, image_wh)
+    x1 = np.clip(c + s / 2, 0, image_wh)
+    return np.concatenate([x0, np.maximum(x1 - x0, 1.0)], axis=1)
+
+
 def crop_boxes(image: np.ndarray, boxes: np.ndarray, out_size: int, *, context: float = 0.0,
                scale: float = 1.0, border: str = "replicate", pad_value=0,
                out: Optional[np.ndarray] = None) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from bench.core.errors import CheckpointError, ConfigError
-from sot.parts.crop import crop_boxes
+from sot.parts.crop import crop_boxes, enlarged_clipped
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 # conv trunk precision: float32 (the official numerics) or bfloat16 (AMX / AVX512-BF16 CPUs, faster)
@@ -76,12 +76,7 @@ class CropFeatures:
         b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
         if not self.clip:
             return b
-        h, w = image.shape[:2]
-        c = b[:, :2] + b[:, 2:] / 2
-        s = b[:, 2:] * self.scale
-        x0 = np.clip(c - s / 2, 0, [w, h])
-        x1 = np.clip(c + s / 2, 0, [w, h])
-        return np.concatenate([x0, np.maximum(x1 - x0, 1.0)], axis=1)
+        return enlarged_clipped(b, self.scale, (image.shape[1], image.shape[0]))
 
     def patches(self, image: np.ndarray, boxes: np.ndarray) -> torch.Tensor:
         """(N, 3, S, S) float tensor (pixel - 128, ``channels_last`` memory); a view of a reused buffer."""

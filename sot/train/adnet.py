@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from bench.core.errors import ConfigError
 from sot.checkpoints.common import read_torch_file, save_weights
 from sot.checkpoints.mdnet import flush_denormals
-from sot.parts.crop import crop_boxes
+from sot.parts.crop import crop_boxes, enlarged_clipped
 from sot.parts.sampling import SampleGenerator, overlap, select_random
 from sot.trackers.adnet import NUM_ACTIONS, STOP, ADNetNet, action_labels, do_action, history_onehot
 
@@ -130,13 +130,7 @@ class DomainHeads(nn.Module):
 
 def adnet_crops(img: np.ndarray, boxes: np.ndarray, size: int, scale: float, out: np.ndarray) -> np.ndarray:
     """ADNet input crops: box enlarged ``scale`` x about its centre, clipped to the image, warped."""
-    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    h, w = img.shape[:2]
-    c = b[:, :2] + b[:, 2:] / 2
-    s = b[:, 2:] * scale
-    x0 = np.clip(c - s / 2, 0, [w, h])
-    x1 = np.clip(c + s / 2, 0, [w, h])
-    reg = np.concatenate([x0, np.maximum(x1 - x0, 1.0)], 1)
+    reg = enlarged_clipped(boxes, scale, (img.shape[1], img.shape[0]))
     return crop_boxes(img, reg, size, border="replicate", out=out)
 
 
