@@ -32,6 +32,10 @@ def read_torch_file(path: PathLike) -> object:
         return torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # corrupt file, pickle with arbitrary objects, ...
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if msg.startswith("Weights only load failed"):
+            # torch's own text goes on to suggest weights_only=False: never do that with an untrusted file
+            msg = ("not a plain tensor file (corrupt, or a pickle holding arbitrary Python objects, "
+                   "which is refused)")
         raise CheckpointError(f"{path}: cannot load as a PyTorch weight file "
                               f"(torch.load weights_only=True): {msg}") from None
 
