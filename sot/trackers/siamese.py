@@ -130,6 +130,18 @@ class SiameseTracker(SOTTracker):
                 return self.net.backbone(x).clone()
             return torch.cat([self.net.backbone(x[i:i + 1]) for i in range(len(x))])
 
+    def search_features(self, x: torch.Tensor, per_pass: int) -> torch.Tensor:
+        """Backbone features of search crops, ``per_pass`` crops per backbone call.
+
+        One pass over all targets' 255 px crops is slower than several small ones once the
+        activations outgrow the caches (16 SiamFC targets: one 48-crop pass 1.7x slower than
+        16 passes of 3, benchmarks/results/mot.md); with ``per_pass`` = the crops of one
+        target each target also sees exactly the computation it gets when tracked alone."""
+        with torch.inference_mode():
+            if len(x) <= per_pass:
+                return self.net.backbone(x)
+            return torch.cat([self.net.backbone(x[i:i + per_pass]) for i in range(0, len(x), per_pass)])
+
     # -- single target ---------------------------------------------------
     def init(self, image: np.ndarray, box: np.ndarray) -> None:
         box = np.asarray(box, dtype=np.float64).reshape(1, 4)

@@ -104,8 +104,8 @@ class SiamFC(SiameseTracker):
         buf = self.buffers.crops(n * s, c.instance_size)
         crop_many(image, centers, sizes, c.instance_size, pads, buf)
         kernels = states[0].kernel if n == 1 else torch.cat([t.kernel for t in states])
+        xf = self.search_features(self.buffers.tensor(buf), s)
         with torch.inference_mode():
-            xf = self.net.backbone(self.buffers.tensor(buf))
             resp = self.net.head(kernels, xf)
         resp = resp.numpy()[:, 0]                               # (n*s, 17, 17)
         up = _upsample(resp, self.upscale)                      # (n*s, U, U)
