@@ -76,6 +76,19 @@ def test_fast_features_equal_reference_forward(lrn):
     torch.testing.assert_close(fast, ref, rtol=1e-4, atol=1e-4)
 
 
+def test_bfloat16_features_close_to_float32():
+    """precision=bfloat16 runs the convolutions in bfloat16 (LRN, pooling in float32): float32
+    features come back, within about 1 % (relative norm) of the float32 path, but not equal."""
+    torch.manual_seed(0)
+    net = build_backbone("vggm", width=0.5, lrn="pytorch", input_size=107)
+    x = torch.randn(6, 3, 107, 107) * 60
+    ref = net.features(x, chunk=4)
+    bf = net.features(x, chunk=4, dtype=torch.bfloat16)
+    assert bf.dtype == torch.float32 and bf.shape == ref.shape
+    rel = float((bf - ref).norm() / ref.norm())
+    assert 0.0 < rel < 0.02, rel
+
+
 def test_conv3_matrix_follows_weight_updates():
     net = build_backbone("vggm", width=0.25)
     x = torch.randn(2, 3, 107, 107) * 50
