@@ -224,7 +224,7 @@ class VGGM(nn.Module):
         """LRN then 3x3/2 max pooling, ``sub`` crops at a time so that the float32 maps stay in L2."""
         n, c, h, w = x.shape
         ho, wo = (h - 3) // 2 + 1, (w - 3) // 2 + 1
-        out = torch.empty(n, c, ho, wo).contiguous(memory_format=torch.channels_last)
+        out = torch.empty(n, c, ho, wo, memory_format=torch.channels_last)
         for i in range(0, n, sub):
             xi = x[i:i + sub]
             if xi.dtype != torch.float32:
