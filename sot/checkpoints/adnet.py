@@ -21,7 +21,7 @@ Formats (trackers.md section 5.3):
   writes into it before tracking anyway) and a missing ``fc6_2b`` becomes 0 (the TF
   port's choice); a warning says so. Every other variable is required, unknown
   variables are an error, and every shape is checked. Subnormal weights are set to 0
-  (:func:`sot.checkpoints.mdnet.flush_denormals`).
+  (:func:`sot.checkpoints.common.flush_denormals`).
 """
 from __future__ import annotations
 
@@ -34,8 +34,7 @@ import torch
 
 from bench.core.errors import CheckpointError
 
-from .common import load_strict, matconvnet_filter, read_mat, read_torch_file, unwrap
-from .mdnet import flush_denormals
+from .common import flush_denormals, load_strict, matconvnet_filter, read_mat, read_torch_file, unwrap
 
 PathLike = Union[str, Path]
 NUM_ACTIONS = 11

@@ -24,6 +24,24 @@ from bench.core.errors import CheckpointError
 PathLike = Union[str, Path]
 
 
+def flush_denormals(state: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """Float tensors with subnormal entries (|x| < 1.2e-38) set to exactly 0.
+
+    Weight decay drives the weights of dead units toward zero through the subnormal range;
+    x86 CPUs compute with subnormals up to ~10x slower (a conv layer of the first shipped
+    MDNet ran 9x slower than with random weights). The change is below 1.2e-38 per value.
+    """
+    tiny = torch.finfo(torch.float32).tiny
+    out: Dict[str, torch.Tensor] = {}
+    for k, v in state.items():
+        if v.is_floating_point():
+            sub = (v != 0) & (v.abs() < tiny)
+            if bool(sub.any()):
+                v = v.masked_fill(sub, 0.0)
+        out[k] = v
+    return out
+
+
 def read_torch_file(path: PathLike) -> object:
     path = Path(path)
     if not path.is_file():

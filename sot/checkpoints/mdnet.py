@@ -17,7 +17,7 @@ Formats (trackers.md section 4.2):
 
 Loading is strict: every tensor of the network must be provided with its exact shape
 (:func:`sot.checkpoints.common.load_strict`); ``torch.load(weights_only=True)`` only.
-Subnormal float values are set to 0 on loading (:func:`flush_denormals`).
+Subnormal float values are set to 0 on loading (:func:`sot.checkpoints.common.flush_denormals`).
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ import torch
 
 from bench.core.errors import CheckpointError
 
-from .common import load_strict, matconvnet_filter, read_mat, read_torch_file, unwrap
+from .common import flush_denormals, load_strict, matconvnet_filter, read_mat, read_torch_file, unwrap
 
 PathLike = Union[str, Path]
 
@@ -41,24 +41,6 @@ PYMDNET_MAP = {
     "fc5.1.weight": "fc5.weight", "fc5.1.bias": "fc5.bias",
 }
 MATCONVNET_LRN = (5.0, 2.0, 1e-4, 0.75)  # [N kappa alpha beta] of VGG-M's norm layers
-
-
-def flush_denormals(state: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-    """Float tensors with subnormal entries (|x| < 1.2e-38) set to exactly 0.
-
-    Weight decay drives the weights of dead units toward zero through the subnormal range;
-    x86 CPUs compute with subnormals up to ~10x slower (a conv layer of the first shipped
-    MDNet ran 9x slower than with random weights). The change is below 1.2e-38 per value.
-    """
-    tiny = torch.finfo(torch.float32).tiny
-    out: Dict[str, torch.Tensor] = {}
-    for k, v in state.items():
-        if v.is_floating_point():
-            sub = (v != 0) & (v.abs() < tiny)
-            if bool(sub.any()):
-                v = v.masked_fill(sub, 0.0)
-        out[k] = v
-    return out
 
 
 def _arch_from_state(state: Mapping[str, torch.Tensor], path: PathLike) -> Tuple[Tuple[int, int, int], int]:

@@ -35,8 +35,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from bench.core.errors import ConfigError
-from sot.checkpoints.common import read_torch_file, save_weights
-from sot.checkpoints.mdnet import flush_denormals
+from sot.checkpoints.common import flush_denormals, read_torch_file, save_weights
 from sot.parts.crop import crop_boxes, enlarged_clipped
 from sot.parts.sampling import SampleGenerator, overlap, select_random
 from sot.trackers.adnet import NUM_ACTIONS, STOP, ADNetNet, action_labels, do_action, history_onehot

@@ -22,8 +22,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from sot.checkpoints.common import save_weights
-from sot.checkpoints.mdnet import flush_denormals
+from sot.checkpoints.common import flush_denormals, save_weights
 from sot.parts.crop import crop_boxes
 from sot.parts.sampling import SampleGenerator
 from sot.trackers.mdnet import MDNetNet, mdnet_loss
