@@ -22,7 +22,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.9",
     packages=find_packages(include=["bench", "bench.*", "sot", "sot.*", "mot", "mot.*"]),
-    package_data={"sot": ["weights/*.pth", "weights/*.md", "weights/*.json"]},
+    package_data={"sot": ["weights/*.pth", "weights/*.md", "weights/*.json", "backbones/*.c"]},
     data_files=config_files(),
     install_requires=[
         "torch>=1.13",

@@ -92,3 +92,20 @@ def test_pairs_and_labels():
     # balanced loss: both classes weigh half
     logits = torch.zeros(1, 1, 15, 15)
     assert balanced_bce(logits, torch.from_numpy(lab[:1])).item() == pytest.approx(np.log(2), rel=1e-5)
+
+
+def test_brightness_jitter_scales_each_crop():
+    from bench.datasets import open_dataset
+
+    seqs = list(open_dataset("synthetic", split="train", num_sequences=2, length=10))
+    plain = PairSampler(seqs, PairConfig(x_shift=16)).sample(np.random.default_rng(3))
+    lit = PairSampler(seqs, PairConfig(x_shift=16, brightness=0.4)).sample(np.random.default_rng(3))
+    np.testing.assert_array_equal(plain.box, lit.box)  # same geometry, only the intensities change
+    gains = []
+    for a, b in ((plain.z, lit.z), (plain.x, lit.x)):
+        m = (a > 20) & (a < 150)  # away from 0 and from saturation
+        g = float(np.median(b[m] / a[m]))
+        assert 0.6 - 0.02 <= g <= 1.4 + 0.02 and abs(g - 1) > 1e-3
+        np.testing.assert_allclose(b[m], np.clip(np.rint(a[m] * g), 0, 255), atol=2)
+        gains.append(g)
+    assert abs(gains[0] - gains[1]) > 1e-3  # drawn per crop

@@ -19,7 +19,8 @@ Two LRN flavours exist in the official code:
 
 Inputs are float NCHW tensors of RGB pixels minus 128 (both trackers). Inference goes
 through :meth:`VGGM.features`, which runs chunks of crops in ``channels_last``
-memory with a buffered LRN and conv3 as one GEMM; training uses the plain
+memory with ReLU + LRN + pooling fused in one C loop (:mod:`sot.backbones.native`; a
+buffered PyTorch LRN without a C compiler) and conv3 as one GEMM; training uses the plain
 differentiable :meth:`VGGM.forward`. Both give the same numbers.
 """
 from __future__ import annotations
@@ -30,7 +31,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import register_backbone
+from . import native, register_backbone
 
 CHANNELS = (96, 256, 512)
 LRN_PRESETS: Dict[str, Tuple[int, float, float, float, bool]] = {
@@ -220,6 +221,15 @@ class VGGM(nn.Module):
         return self._w3[1]
 
     @staticmethod
+    def _relu_norm_pool(norm: "LRN", x: torch.Tensor, sub: int) -> torch.Tensor:
+        """ReLU, LRN and 3x3/2 max pooling of a conv output: the fused C kernel
+        (:mod:`sot.backbones.native`) when it is available, else :meth:`_norm_pool`."""
+        kern = native.lrn_pool_kernel()
+        if kern is not None:
+            return kern(x, norm.size // 2, (norm.size - 1) // 2, norm.a, norm.k, norm.beta)
+        return VGGM._norm_pool(norm, x.relu_(), sub)
+
+    @staticmethod
     def _norm_pool(norm: "LRN", x: torch.Tensor, sub: int) -> torch.Tensor:
         """LRN then 3x3/2 max pooling, ``sub`` crops at a time so that the float32 maps stay in L2."""
         n, c, h, w = x.shape
@@ -235,10 +245,8 @@ class VGGM(nn.Module):
     @torch.no_grad()
     def _chunk(self, x: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         w = self._weights(dtype)
-        x = F.conv2d(x.to(dtype), w["w1"], w["b1"], stride=2).relu_()
-        x = self._norm_pool(self.norm1, x, 1)
-        x = F.conv2d(x.to(dtype), w["w2"], w["b2"], stride=2).relu_()
-        x = self._norm_pool(self.norm2, x, len(x))
+        x = self._relu_norm_pool(self.norm1, F.conv2d(x.to(dtype), w["w1"], w["b1"], stride=2), 1)
+        x = self._relu_norm_pool(self.norm2, F.conv2d(x.to(dtype), w["w2"], w["b2"], stride=2), len(x))
         # conv3 as one GEMM over an NHWC im2col (faster than the conv primitive here)
         xl = x.to(dtype).permute(0, 2, 3, 1)  # N, h, w, C
         n, h, wd, c = xl.shape

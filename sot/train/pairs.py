@@ -41,6 +41,7 @@ class PairConfig:
     x_scale: float = 0.18       # max relative scale jitter of the search crop
     stretch: float = 0.05       # max independent aspect stretch (x and y)
     gray_prob: float = 0.0      # probability to convert both crops to gray
+    brightness: float = 0.0     # each crop's intensity x U(1 - b, 1 + b), drawn per crop (0 = off)
     neg_prob: float = 0.0       # probability of a negative pair
     neg_semantic: bool = True   # negatives on look-alike distractors of the same scene when recorded
     still_prob: float = 0.0     # probability of a still-image pair
@@ -202,7 +203,16 @@ class PairSampler:
         if self.cfg.gray_prob and rng.random() < self.cfg.gray_prob:
             z = np.repeat(cv2.cvtColor(z, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
             x = np.repeat(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+        if self.cfg.brightness > 0:
+            b = self.cfg.brightness
+            z = _scale_intensity(z, rng.uniform(1.0 - b, 1.0 + b))
+            x = _scale_intensity(x, rng.uniform(1.0 - b, 1.0 + b))
         return Pair(z, x, box.astype(np.float32), negative)
+
+
+def _scale_intensity(img: np.ndarray, gain: float) -> np.ndarray:
+    """uint8 image times ``gain``, saturated to 0-255 (a global illumination change)."""
+    return cv2.convertScaleAbs(img, alpha=float(gain))
 
 
 def batch_tensors(pairs: Seq[Pair]):
