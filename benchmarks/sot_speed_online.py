@@ -69,16 +69,39 @@ def run_entry(e, frames, box, n_init: int) -> Dict[str, object]:
            "update_p90_s": float(np.percentile(times, 90)), "fps": n / float(np.sum(times)), "frames": n}
     if e.tracker == "mdnet":
         row["counters"] = f"{fails} failed frames"
+        row["gflop"] = mdnet_frame_gflop(t)
     else:
         row["counters"] = f"{steps / n:.1f} actions/frame, {redet} re-detections"
     return row
 
 
-def markdown(rows, info, threads, cmd, seq) -> str:
+def vggm_crop_flops(vggm) -> float:
+    """Multiply-adds x 2 of conv1-3 for one crop of ``vggm.input_size`` pixels."""
+    flops, s = 0.0, vggm.input_size
+    for conv, pool in ((vggm.conv1, True), (vggm.conv2, True), (vggm.conv3, False)):
+        k, st = conv.kernel_size[0], conv.stride[0]
+        s = (s - k) // st + 1
+        flops += 2.0 * conv.out_channels * s * s * conv.in_channels * k * k
+        if pool:
+            s = (s - 3) // 2 + 1
+    return flops
+
+
+def mdnet_frame_gflop(tracker) -> float:
+    """Convolution GFLOP of a successful MDNet frame: the candidates plus the new positive and
+    negative training samples (py-MDNet extracts their conv3 features on every successful frame)."""
+    cfg = tracker.config
+    crops = cfg.n_samples + cfg.n_pos_update + cfg.n_neg_update
+    return crops * vggm_crop_flops(tracker.net.backbone) / 1e9
+
+
+def markdown(rows, info, threads, cmd, seq, rate=None) -> str:
     lines = [f"## Online trackers ({info['date']})", "",
              f"Machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, torch {info['torch']}; "
              f"{threads} threads; load average before the run: {info['load']}.",
-             f"Command: `{cmd}`; frames of synthetic `{seq}`.", "",
+             f"Command: `{cmd}`; frames of synthetic `{seq}`."
+             + (f" Measured float32 matmul rate: {rate:.0f} GFLOP/s; MDNet floor = conv GFLOP of a successful"
+                " frame (candidates + new training samples) / that rate." if rate else ""), "",
              "| entry | init s | median update s | mean update s | p90 update s | FPS | target | counters | note |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -88,8 +111,12 @@ def markdown(rows, info, threads, cmd, seq) -> str:
             tgt.append(f"update <= {upd} s: {'yes' if r['update_median_s'] <= upd else 'NO'}")
         if ini is not None:
             tgt.append(f"init <= {ini} s: {'yes' if r['init_s'] <= ini else 'NO'}")
+        floor = ""
+        if rate and r.get("gflop"):
+            floor = (f"; conv {r['gflop']:.1f} GFLOP/frame, floor {r['gflop'] / rate:.3f} s, "
+                     f"median / floor {r['update_median_s'] / (r['gflop'] / rate):.2f}")
         lines.append(f"| {r['entry']} | {r['init_s']:.2f} | {r['update_median_s']:.3f} | {r['update_mean_s']:.3f} | "
-                     f"{r['update_p90_s']:.3f} | {r['fps']:.2f} | {'; '.join(tgt)} | {r['counters']} | {r['note']} |")
+                     f"{r['update_p90_s']:.3f} | {r['fps']:.2f} | {'; '.join(tgt)} | {r['counters']}{floor} | {r['note']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -123,7 +150,8 @@ def main(argv=None) -> int:
         print(f"{label}: init {r['init_s']:.2f} s, update median {r['update_median_s']:.3f} s, "
               f"mean {r['update_mean_s']:.3f} s, {r['fps']:.2f} FPS ({r['counters']})", flush=True)
     cmd = ("python benchmarks/sot_speed_online.py " + " ".join(argv if argv is not None else sys.argv[1:])).strip()
-    md = markdown(rows, info, args.threads, cmd, args.sequence)
+    rate = sp.matmul_rate(args.threads) if any(r.get("gflop") for r in rows) else None
+    md = markdown(rows, info, args.threads, cmd, args.sequence, rate)
     print(md)
     if args.out:
         append_markdown(args.out, md)

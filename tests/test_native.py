@@ -49,7 +49,7 @@ def test_kernel_reads_bfloat16(kernel):
 
 
 @needs_cc
-def test_kernel_splits_images_over_threads(kernel):
+def test_kernel_same_on_one_and_two_threads(kernel):
     lrn = LRN(*FLAVOURS["matconvnet"])
     x = (torch.randn(5, 24, 21, 21) * 40).contiguous(memory_format=torch.channels_last)
     torch.set_num_threads(2)
@@ -57,6 +57,13 @@ def test_kernel_splits_images_over_threads(kernel):
     torch.set_num_threads(1)
     y1 = kernel(x, 2, 2, lrn.a, lrn.k, lrn.beta)
     assert torch.equal(y1, y2)
+    torch.testing.assert_close(y1.double(), reference(x, lrn), rtol=2e-6, atol=1e-5)
+
+
+@needs_cc
+def test_kernel_rejects_maps_smaller_than_the_window(kernel):
+    with pytest.raises(ValueError, match="2x5"):
+        kernel(torch.zeros(1, 4, 2, 5).contiguous(memory_format=torch.channels_last), 1, 0, 1e-4, 1.0, 0.75)
 
 
 @needs_cc

@@ -3,10 +3,10 @@
 Only one for now: ``relu_lrn_maxpool`` (``lrn_pool.c``), the fused ReLU + LRN + 3x3/2 max pooling
 of VGG-M conv1 / conv2 (MDNet, ADNet). PyTorch runs these as seven passes over the
 largest maps of the network; the fused loop reads each map once, which takes the
-official-size MDNet update from about 0.8 s to about 0.5 s (benchmarks/results/online.md).
+official-size MDNet update from 0.81 s to about 0.58 s (benchmarks/results/online.md).
 
 The shared library is built with the system C compiler (``$CC``, else ``cc`` / ``gcc``) as
-``-O3 -march=native`` into ``$BENCH_CACHE_DIR`` (default ``~/.cache/bench-tracking``), keyed
+``-O3 -march=native -fopenmp`` (dropping flags the compiler refuses) into ``$BENCH_CACHE_DIR`` (default ``~/.cache/bench-tracking``), keyed
 by a hash of the source, flags and host. Without a compiler, or with ``BENCH_NATIVE=0``,
 :func:`lrn_pool_kernel` returns None and the callers use their PyTorch path, which gives the
 same numbers (tests/test_native.py checks both against the reference LRN).
@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Optional
 
@@ -62,7 +61,8 @@ def _build(src: Path) -> Optional[Path]:
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
-    for arch in (("-march=native",), ()):
+    # OpenMP: libgomp.so.1 resolves to the runtime PyTorch has already loaded (same threads)
+    for arch in (("-march=native", "-fopenmp"), ("-fopenmp",), ("-march=native",), ()):
         fd, tmp = tempfile.mkstemp(suffix=".so", dir=out.parent)
         os.close(fd)
         cmd = [cc, *FLAGS, *arch, "-o", tmp, str(src), "-lm"]
@@ -82,8 +82,10 @@ def _build(src: Path) -> Optional[Path]:
 
 
 class LRNPoolKernel:
-    """ctypes wrapper of ``relu_lrn_maxpool``; images are split over ``torch.get_num_threads()``
-    Python threads (ctypes releases the GIL during the call)."""
+    """ctypes wrapper of ``relu_lrn_maxpool``. The images are split over OpenMP threads inside the
+    kernel, on PyTorch's own OpenMP runtime (``torch.set_num_threads`` applies). Python threads
+    were tried first and were no faster: they competed with PyTorch's OpenMP workers, which
+    spin for a while after each convolution."""
 
     def __init__(self, lib: ctypes.CDLL):
         f = lib.relu_lrn_maxpool
@@ -92,8 +94,6 @@ class LRNPoolKernel:
                       ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int,
                       ctypes.c_float, ctypes.c_float, ctypes.c_float]
         self._f = f
-        self._pool: Optional[ThreadPoolExecutor] = None
-        self._workers = 0
 
     def __call__(self, x: torch.Tensor, lo: int, hi: int, a: float, k: float, beta: float) -> torch.Tensor:
         """ReLU, LRN ``y = r (k + a sum_{c-lo..c+hi} r^2)^-beta`` and 3x3/2 max pooling.
@@ -107,24 +107,11 @@ class LRNPoolKernel:
         if not xl.is_contiguous():
             xl = xl.contiguous()
         n, h, w, c = xl.shape
-        ho, wo = (h - 3) // 2 + 1, (w - 3) // 2 + 1
-        out = torch.empty(n, ho, wo, c)
-        if n == 0:
-            return out.permute(0, 3, 1, 2)
-        args = (xl.data_ptr(), int(xl.dtype == torch.bfloat16), out.data_ptr())
-        tail = (h, w, c, lo, hi, float(a), float(k), float(beta))
-        workers = max(1, min(torch.get_num_threads(), n))
-        if workers == 1:
-            codes = [self._f(*args, 0, n, *tail)]
-        else:
-            if self._workers != workers:
-                if self._pool is not None:
-                    self._pool.shutdown()
-                self._pool, self._workers = ThreadPoolExecutor(workers), workers
-            step = -(-n // workers)
-            jobs = [self._pool.submit(self._f, *args, s, min(n, s + step), *tail) for s in range(0, n, step)]
-            codes = [j.result() for j in jobs]
-        if any(codes):
+        if h < 3 or w < 3:
+            raise ValueError(f"relu_lrn_maxpool: maps of {h}x{w} are smaller than the 3x3 pooling window")
+        out = torch.empty(n, (h - 3) // 2 + 1, (w - 3) // 2 + 1, c)
+        if n and self._f(xl.data_ptr(), int(xl.dtype == torch.bfloat16), out.data_ptr(), 0, n,
+                         h, w, c, lo, hi, float(a), float(k), float(beta)):
             raise MemoryError("relu_lrn_maxpool: could not allocate its row buffers")
         return out.permute(0, 3, 1, 2)
 
