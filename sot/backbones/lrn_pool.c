@@ -1,8 +1,8 @@
 /* Fused ReLU + cross-channel LRN + 3x3/2 max pooling on NHWC (channels_last) maps.
  *
- * Compiled on first use by sot/backbones/native.py (cc -O3 -march=native -shared) and called
- * through ctypes; the pure-PyTorch path in sot/backbones/vggm.py computes the same numbers and is
- * used when no C compiler is available.
+ * Compiled on first use by sot/backbones/native.py (cc -O3 -march=native -fopenmp -shared, dropping
+ * flags the compiler refuses) and called through ctypes; the PyTorch path in sot/backbones/vggm.py
+ * computes the same numbers (to about 1e-6) and is used when no C compiler is available.
  *
  *   y_c = r_c * (k + a * sum_{j = c - lo}^{c + hi} r_j^2)^-beta,  r = max(x, 0)
  *   out[n, i, j, c] = max_{di, dj < 3} y[n, 2 i + di, 2 j + dj, c]     (no padding, floor)
@@ -15,7 +15,6 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
@@ -103,7 +102,7 @@ static int pool_images(const void *x, int is_bf16, float *out, int n0, int n1, i
         float *o = out + (long)n * ho * prow;
         int have = -1; /* last input row pooled into the ring (row r lives at r % 3) */
         for (int i = 0; i < ho; ++i) {
-            for (int r = (2 * i > have + 1 ? 2 * i : have + 1); r <= 2 * i + 2; ++r) {
+            for (int r = have + 1; r <= 2 * i + 2; ++r) {  /* rows 2i .. 2i+2; 2i is pooled already for i > 0 */
                 lrn_row(x, is_bf16, base + (long)r * row, w, c, lo, hi, a, k, beta, sq, acc, norm);
                 float *hp = ring + (long)(r % 3) * prow;
                 for (int j = 0; j < wo; ++j) {  /* 3-wide, stride-2 max along the row */
