@@ -238,7 +238,7 @@ def tracker_folders(results_root: Path, trackers: Optional[List[str]]) -> List[P
 
 
 def cmd_report(args) -> int:
-    from .report import summary_table, write_outputs
+    from .report import summary_table, write_json, write_outputs
 
     dataset = open_dataset_cli(args.dataset, args.root, _csv(args.sequences), **_options(args.dataset_option))
     folders = tracker_folders(Path(args.results), _csv(args.trackers))
@@ -251,6 +251,17 @@ def cmd_report(args) -> int:
                             if dataset.protocol in ("ope", "got10k") else None, eao_interval=interval,
                             json_name="reports.json")
     _print(summary_table(reports))
+    if args.paired is not None:
+        from .core.io import atomic_write_text
+        from .report.paired import paired_rows, paired_table
+
+        rows = paired_rows(reports, args.paired or None)
+        text = paired_table(rows)
+        _print("\n" + text)
+        out = Path(args.out)
+        write_json(out / "paired.json", rows)
+        atomic_write_text(out / "paired.txt", text + "\n")
+        written += [out / "paired.json", out / "paired.txt"]
     _print("\nWritten: " + ", ".join(str(p) for p in written))
     return 0
 
@@ -387,6 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sequences", help="comma-separated sequence names (default: all)")
     s.add_argument("--option", action="append", metavar="KEY=VALUE", help="evaluation option (repeatable)")
     s.add_argument("--dataset-option", action="append", metavar="KEY=VALUE", help="dataset option (repeatable)")
+    s.add_argument("--paired", nargs="?", const="", metavar="BASELINE",
+                   help="also compare every tracker with BASELINE (default: the first) sequence by sequence: "
+                        "mean difference of success AUC / AO, bootstrap 95%% interval, wins/ties/losses")
     s.set_defaults(func=cmd_report)
 
     s = sub.add_parser("reproduce", help="published vs measured; fails when a difference exceeds the rounding")

@@ -6,7 +6,9 @@ and the update's floor (its FLOP count / this machine's measured float32 matmul 
     python benchmarks/sot_speed.py --out benchmarks/results/siamese.md
 
 Targets (issue 3): 32 batched targets cost at most 4x one target per frame; a single-target
-update costs at most 1.3x its floor.
+update costs at most 1.3x its floor. The "shared-feature bound" column is the least any
+batching could reach on these frames (:func:`shared_bound`): one backbone pass over the
+rectangle covering all N search regions, over one target's pass.
 
 Adding a tracker: put a :class:`Entry` in ``ENTRIES`` (or call :func:`add_entry` from another
 module before :func:`main`), e.g. ``Entry("mdnet", "mdnet")`` or, with config overrides and a
@@ -116,6 +118,36 @@ def update_flops(tracker, frames, box) -> int:
     return int(fc.get_total_flops())
 
 
+def shared_bound(tracker, box: np.ndarray, boxes: np.ndarray) -> Optional[float]:
+    """Lower bound of "N batched / 1" for ANY scheme that shares backbone work between targets.
+
+    Every target needs the features of its own search region (side ``s_x`` image px, one
+    scale). One backbone (+ RPN search branch) pass over the smallest rectangle covering all
+    N regions (all targets here have the same size, so one input scale serves all) is the
+    least any sharing can compute; its FLOPs over one target's pass bound the ratio from below
+    (correlations and decoding only add to it). None for non-Siamese trackers."""
+    from torch.utils.flop_counter import FlopCounterMode
+    import torch
+
+    c, net = getattr(tracker, "config", None), getattr(tracker, "net", None)
+    if c is None or net is None or not hasattr(c, "instance_size") or not hasattr(net, "backbone"):
+        return None
+    p = c.context * (box[2] + box[3])
+    s_x = float(np.sqrt((box[2] + p) * (box[3] + p))) * c.instance_size / c.exemplar_size
+    k = c.instance_size / s_x
+    centers = boxes[:, :2] + boxes[:, 2:] / 2
+    size = [int(round((np.ptp(centers[:, j]) + s_x) * k)) for j in (0, 1)]
+
+    def flops(w: int, h: int) -> int:
+        with FlopCounterMode(display=False) as fc, torch.inference_mode():
+            f = net.backbone(torch.zeros(1, 3, h, w))
+            if hasattr(net, "rpn"):
+                net.rpn.search(f)
+        return int(fc.get_total_flops())
+
+    return flops(*size) / flops(c.instance_size, c.instance_size)
+
+
 def _time(fn: Callable[[], object], reps: int) -> float:
     """Median seconds of ``fn`` over ``reps`` calls."""
     out = []
@@ -178,6 +210,9 @@ def bench_entry(e: Entry, frames, box, targets: List[int], reps: int, rate: floa
     top = per_n.get(max(targets), {}).get("batched", {}).get("frame_ms")
     if one and top:
         row["batched_max_over_one"] = top / one
+    bound = shared_bound(tr, box, target_boxes(box, max(targets), size))
+    if bound is not None:
+        row["shared_bound"] = bound
     return row
 
 
@@ -188,13 +223,14 @@ def markdown(rows: List[Dict[str, object]], info: Dict[str, str], rate: float, t
              f"{threads} threads; load average before the run: {info['load']}.",
              f"Command: `{cmd}`", f"Measured float32 matmul rate: {rate:.0f} GFLOP/s.", "",
              "| tracker | init ms | update ms | GFLOP/update | floor ms | update / floor | "
-             f"{max(targets)} batched / 1 | note |", "|---|---|---|---|---|---|---|---|"]
+             f"{max(targets)} batched / 1 | shared-feature bound | note |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         fl = f"{r['floor_ms']:.1f}" if "floor_ms" in r else "-"
         rf = f"{r['update_over_floor']:.2f}" if "update_over_floor" in r else "-"
         bo = f"{r.get('batched_max_over_one', float('nan')):.2f}"
+        sb = f"{r['shared_bound']:.2f}" if "shared_bound" in r else "-"
         lines.append(f"| {r['entry']} | {r['init_ms']:.1f} | {r['update_ms']:.1f} | {r['update_gflop']:.2f} | {fl} | "
-                     f"{rf} | {bo} | {r['note']} |")
+                     f"{rf} | {bo} | {sb} | {r['note']} |")
     lines += ["", "Frames per second (all targets of a frame), batched vs looped:", "",
               "| tracker | " + " | ".join(f"N={n}" for n in targets) + " |",
               "|---|" + "---|" * len(targets)]
@@ -237,7 +273,8 @@ def main(argv=None) -> int:
         rows.append(r)
         print(f"{label}: init {r['init_ms']:.1f} ms, update {r['update_ms']:.1f} ms, "
               f"{r['update_gflop']:.2f} GFLOP, x{r.get('update_over_floor', float('nan')):.2f} floor, "
-              f"{max(targets)} batched / 1 = {r.get('batched_max_over_one', float('nan')):.2f}", flush=True)
+              f"{max(targets)} batched / 1 = {r.get('batched_max_over_one', float('nan')):.2f}, "
+              f"shared-feature bound {r.get('shared_bound', float('nan')):.2f}", flush=True)
     cmd = "python benchmarks/sot_speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
     md = markdown(rows, info, rate, args.threads, cmd.strip(), targets)
     print(md)

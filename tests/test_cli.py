@@ -138,6 +138,27 @@ def test_report_two_trackers(tmp_path, capsys):
     assert "SiamFC-3s" in (out_dir / "table.txt").read_text()
 
 
+def test_report_paired_comparison(tmp_path, capsys):
+    """--paired BASELINE: per-sequence differences over the 100 OTB sequences of the published raw results."""
+    root = shared_path("sot", "otb100")
+    out_dir = tmp_path / "rep"
+    assert main(["report", "--dataset", "otb100", "--root", str(root), "--results", str(root / "results"),
+                 "--trackers", "DaSiamRPN,SiamFC-3s", "--out", str(out_dir), "--paired", "SiamFC-3s"]) == 0
+    out = capsys.readouterr().out
+    assert "Paired success_auc differences" in out
+    rows = json.loads((out_dir / "paired.json").read_text())
+    reports = json.loads((out_dir / "reports.json").read_text())
+    (row,) = rows
+    assert row["tracker"] == "DaSiamRPN" and row["baseline"] == "SiamFC-3s" and row["n"] == 100
+    diff = reports[0]["metrics"]["success_auc"] - reports[1]["metrics"]["success_auc"]
+    assert row["mean_diff"] == pytest.approx(diff, abs=1e-9) and round(diff, 3) == 0.075
+    assert 0 < row["ci95"][0] < diff < row["ci95"][1]      # a real difference: the interval excludes 0
+    assert row["wins"] + row["ties"] + row["losses"] == 100 and row["wins"] > row["losses"]
+    assert "DaSiamRPN" in (out_dir / "paired.txt").read_text()
+    assert main(["report", "--dataset", "otb100", "--root", str(root), "--results", str(root / "results"),
+                 "--trackers", "DaSiamRPN,SiamFC-3s", "--out", str(out_dir), "--paired", "SiamFX"]) == 2
+
+
 def test_exit_codes(tmp_path, capsys):
     root = shared_path("sot", "otb100")
     assert main(["eval", "--dataset", "otb100", "--root", str(root), "--results", str(tmp_path / "nope")]) == 1

@@ -1,6 +1,8 @@
 """SiamFC / SiamRPN / DaSiamRPN trackers: configs, geometry, batched == looped, DaSiamRPN parts."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +11,7 @@ from bench.core.build import build_tracker
 from bench.core.config import missing_sources, read_yaml
 from bench.core.registry import configs_dir
 from sot.parts.anchors import anchor_shapes, anchor_targets, decode, encode, generate_anchors
-from sot.parts.distractors import DistractorBank, nms, select_distractors
+from sot.parts.distractors import DistractorBank, DistractorSet, nms, select_distractors
 from sot.parts.memory import TemplateMemory
 from sot.parts.windows import anchor_window, hann2d
 
@@ -37,15 +39,17 @@ def test_config_sources(name):
     assert missing_sources(data["params"]) == []
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", NAMES + ["dasiamrpn-score"])
 def test_batched_equals_single(name):
     """N targets in one forward pass == N independent single-target trackers (1e-5)."""
     fr = frames(5)
     boxes = np.array([[40, 50, 26, 30], [100, 20, 30, 24], [10, 100, 20, 40]], dtype=np.float64)
     extra = []
-    if name == "dasiamrpn":   # exercise distractors and memory writes every frame, keep the normal search size
+    if name.startswith("dasiamrpn"):   # exercise distractors and memory writes every frame, keep the search size
         extra = ["longterm.low=0.0", "memory.write_threshold=0.0", "memory.write_interval=1",
-                 "distractor.threshold=0.0"]
+                 "distractor.threshold=0.0", "distractor.capacity=4"]
+        if name == "dasiamrpn-score":
+            name, extra = "dasiamrpn", extra + ["distractor.mode=score"]
     base = build_tracker(name, overrides=RANDOM + extra)
     singles = []
     for b in boxes:
@@ -153,3 +157,114 @@ def test_dasiamrpn_switches_and_longterm():
     plain.init(fr[0], np.array([40, 50, 26, 30.]))
     for f in fr[1:]:
         assert np.allclose(off.update(f)[0], plain.update(f)[0], atol=1e-6)
+
+
+def test_distractor_set_weights_and_capacity():
+    d = DistractorSet(eta=0.5, capacity=3)
+    assert len(d) == 0
+    d.update(torch.zeros(2, 4))                  # first frame counts in full: 2 distractors, 0.5 each
+    d.update(torch.ones(1, 4))                   # old x 0.5 -> 0.25 each, new eta / 1 = 0.5
+    assert np.allclose(d.weights, [0.25, 0.25, 0.5])
+    assert np.allclose(d.normalized(), [0.25, 0.25, 0.5])
+    d.update(torch.full((2, 4), 2.0))            # 0.125, 0.125, 0.25, 0.25, 0.25 -> keep the 3 heaviest
+    assert len(d) == 3 and np.allclose(d.weights, [0.25, 0.25, 0.25])
+    assert d.kernels[:, 0].tolist() == [1.0, 2.0, 2.0]
+    with pytest.raises(ValueError):
+        DistractorSet(0.1, 0)
+
+
+@pytest.mark.parametrize("head", ["depthwise", "upchannel"])
+def test_rpn_classify_is_the_cls_half_of_correlate(head):
+    from sot.heads.rpn import build_rpn_head
+
+    torch.manual_seed(0)
+    rpn = build_rpn_head(head, 16, 8, 5).eval()
+    rpn.exact = True                              # as in the trackers: batch-size independent
+    with torch.no_grad():
+        k = rpn.template(torch.randn(2, 16, 6, 6))
+        f = rpn.search(torch.randn(2, 16, 22, 22))
+        cls, _ = rpn.correlate(k, f)
+        assert torch.allclose(rpn.classify(k[0], f[0]), cls)
+        assert torch.allclose(rpn.classify(k[0][1:], f[0][1:]), cls[1:], atol=1e-6)
+
+
+def _search_feats(t, img):
+    """The tracker's search-branch features of its (single) target in ``img``."""
+    from sot.trackers.siamese import crop_many, exemplar_size
+
+    st = t._state
+    s_x = exemplar_size(*st.size, t.config.context) * st.inst / t.config.exemplar_size
+    buf = t.buffers.crops(1, st.inst)
+    crop_many(img, st.center[None], np.array([s_x]), st.inst, st.avg[None], buf)
+    with torch.no_grad():
+        return t.net.rpn.search(t.net.backbone(t.buffers.tensor(buf)))
+
+
+def test_dasiamrpn_score_form_of_eq2():
+    """Score mode picks argmax of sigmoid(f(z, p) - alpha_hat * sum_j w_j f(d_j, p)), f = fg log-odds."""
+    t = build_tracker("dasiamrpn", overrides=RANDOM + ["distractor.mode=score", "distractor.alpha_hat=0.7",
+                                                       "longterm.enabled=false", "memory.enabled=false"])
+    fr = frames(3)
+    t.init(fr[0], np.array([40, 50, 26, 30.]))
+    st = t._state
+    dset = st.extra["distractor_set"]
+    assert "distractors" not in st.extra
+    _, dk = t.template(fr[0], np.array([[120.0, 40.0], [30.0, 120.0]]), np.array([[26.0, 30], [20, 20]]), st.avg)
+    dset.update(dk[0][:1])
+    dset.update(dk[0][1:])                      # weights 1 * 0.9, 0.1
+    feats = _search_feats(t, fr[1])
+    with torch.no_grad():
+        def logodds(kernel):
+            cls = t.net.rpn.correlate((kernel, st.kernels[1]), feats)[0].reshape(2, -1).double()
+            return (cls[1] - cls[0]).numpy()
+
+        f = logodds(st.kernels[0])
+        want = 1 / (1 + np.exp(-(f - 0.7 * (0.9 * logodds(dk[0][:1]) + 0.1 * logodds(dk[0][1:])))))
+    score = (1 / (1 + np.exp(-f)))[None]
+    got = t._rescore([st], feats, score)
+    assert np.allclose(got[0], want, atol=1e-5)
+    assert not np.allclose(got[0], score[0], atol=1e-3)
+    # alpha_hat = 0: the same boxes as plain SiamRPN on the same weights
+    t0 = build_tracker("dasiamrpn", overrides=RANDOM + ["distractor.mode=score", "distractor.alpha_hat=0.0",
+                                                        "distractor.threshold=0.0", "longterm.enabled=false",
+                                                        "memory.enabled=false"])
+    plain = build_tracker("siamrpn", overrides=RANDOM)
+    t0.init(fr[0], np.array([40, 50, 26, 30.]))
+    plain.init(fr[0], np.array([40, 50, 26, 30.]))
+    for f in fr[1:]:
+        assert np.allclose(t0.update(f)[0], plain.update(f)[0], atol=1e-6)
+    assert len(t0._state.extra["distractor_set"]) > 0
+
+
+def test_dasiamrpn_score_form_equals_kernel_form_on_the_upchannel_head():
+    """UP-channel correlation is linear in the kernel: K(z) - a * D on the kernels gives the same
+    log-odds as f(z) - a * mean f(d) on the scores (same distractors, same weights)."""
+    up = RANDOM + ["head=upchannel", "feature_out=16", "longterm.enabled=false", "memory.enabled=false",
+                   "distractor.alpha_hat=0.6", "distractor.eta=0.3"]
+    ker = build_tracker("dasiamrpn", overrides=up + ["distractor.mode=kernel"])
+    sco = ker.spawn()
+    sco.config = dataclasses.replace(
+        ker.config, distractor=dataclasses.replace(ker.config.distractor, mode="score"))
+    fr = frames(2)
+    box = np.array([40, 50, 26, 30.])
+    ker.init(fr[0], box)
+    sco.init(fr[0], box)
+    _, dk = ker.template(fr[0], np.array([[120.0, 40.0], [30.0, 120.0], [150.0, 120.0]]),
+                         np.array([[26.0, 30], [20, 20], [30, 30]]), ker._state.avg)
+    ker._state.extra["distractors"].update([k[:2] for k in dk])
+    ker._state.extra["distractors"].update([k[2:] for k in dk])
+    sco._state.extra["distractor_set"].update(dk[0][:2])
+    sco._state.extra["distractor_set"].update(dk[0][2:])
+    feats = _search_feats(ker, fr[1])
+    with torch.no_grad():
+        cls = ker.net.rpn.correlate(ker.frame_kernels([ker._state], None), feats)[0].reshape(2, -1).double()
+        want = torch.sigmoid(cls[1] - cls[0]).numpy()
+    got = sco._rescore([sco._state], feats, np.zeros((1, len(want))))[0]
+    assert np.allclose(got, want, atol=1e-5)
+
+
+def test_dasiamrpn_bad_distractor_mode():
+    from bench.core.errors import BenchError
+
+    with pytest.raises(BenchError, match="distractor mode"):
+        build_tracker("dasiamrpn", overrides=RANDOM + ["distractor.mode=scores"])

@@ -109,3 +109,32 @@ def test_brightness_jitter_scales_each_crop():
         np.testing.assert_allclose(b[m], np.clip(np.rint(a[m] * g), 0, 255), atol=2)
         gains.append(g)
     assert abs(gains[0] - gains[1]) > 1e-3  # drawn per crop
+
+
+def test_hard_negatives_label_lookalike_anchors_negative():
+    from bench.datasets import open_dataset
+    from sot.parts.anchors import anchor_targets, generate_anchors
+
+    ds = open_dataset("synthetic", split="train", num_sequences=30, length=12)
+    seqs = [s for s in ds if len(s.meta.get("distractor_boxes", []))][:2]
+    assert seqs, "the train split has look-alike sequences"
+    cfg = PairConfig(x_shift=16, hard_negatives=True)
+    sampler = PairSampler(seqs, cfg)
+    off = PairSampler(seqs, PairConfig(x_shift=16)).sample(np.random.default_rng(5))
+    on = [sampler.sample(np.random.default_rng(i)) for i in range(5, 15)]
+    np.testing.assert_array_equal(on[0].box, off.box)   # same draws: only the look-alikes are added
+    with_others = [p for p in on if p.others is not None and len(p.others)]
+    assert with_others and off.others is None
+    for p in with_others:   # look-alikes map into the crop like the target: centres inside the search crop
+        assert np.all((p.others[:, :2] > 0) & (p.others[:, :2] < 255))
+    # hand-made case: a look-alike 64 px right of the target; its anchors are negatives first
+    anchors = generate_anchors(8, [0.33, 0.5, 1.0, 2.0, 3.0], [8.0], 17)
+    box = np.array([0.0, 0.0, 60.0, 60.0])
+    look = np.array([[64.0, 0.0, 60.0, 60.0]])
+    lab, _, _ = anchor_targets(anchors, box, np.random.default_rng(0), hard=look)
+    from sot.parts.anchors import _iou_cxcywh
+    on_look = _iou_cxcywh(anchors, look[0]) > 0.6
+    assert on_look.sum() >= 1 and np.all(lab[on_look] == 0)   # every anchor on it (< 16) is a negative
+    assert (lab == 0).sum() + (lab == 1).sum() == 64
+    plain, _, _ = anchor_targets(anchors, box, np.random.default_rng(0))
+    assert (plain[on_look] == 0).sum() < on_look.sum()        # uniform sampling misses most of them

@@ -302,3 +302,19 @@ def test_sequences_pickle_without_textures():
     blob = pickle.dumps(s)  # e.g. a DataLoader worker started with 'spawn'
     assert len(blob) < 200_000
     assert np.array_equal(pickle.loads(blob).frame(5), f)
+
+
+def test_sequence_patterns_select_subsets():
+    from bench.core.errors import UnknownNameError
+    from bench.datasets import open_dataset
+
+    ds = open_dataset("synthetic", num_sequences=100)
+    sub = ds.select(["*-distractors"])
+    assert len(sub) == 20 and all(n.endswith("-distractors") for n in sub.names())
+    assert sub.names() == [n for n in ds.names() if n.endswith("-distractors")]     # dataset order
+    both = ds.select(["test001-occlusion", "test00[0-2]-*"])
+    assert both.names() == ["test001-occlusion", "test000-distractors", "test002-out-of-view"]
+    with pytest.raises(UnknownNameError, match="matching"):
+        ds.select(["*-nothing"])
+    with pytest.raises(UnknownNameError):
+        ds.select(["test999-nope"])

@@ -6,6 +6,8 @@ A dataset opener is registered with :func:`bench.core.register_dataset` and call
 """
 from __future__ import annotations
 
+import fnmatch
+
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence as Seq, Union
 
@@ -53,13 +55,24 @@ class Dataset:
             yield self[n]
 
     def select(self, names: Optional[Seq[str]]) -> "Dataset":
-        """The same dataset restricted to ``names`` (in that order); unknown names raise."""
+        """The same dataset restricted to ``names`` (in that order); unknown names raise.
+
+        A name with ``*``, ``?`` or ``[`` is a shell-style pattern (``fnmatch``): it stands for
+        every matching sequence in dataset order (``*-distractors``) and must match one."""
         if not names:
             return self
+        picked: List[str] = []
         for n in names:
-            if n not in self._names:
+            if any(ch in n for ch in "*?["):
+                hits = [m for m in self._names if fnmatch.fnmatchcase(m, n)]
+                if not hits:
+                    raise UnknownNameError(f"sequence of {self.name} matching", n, self._names)
+                picked += [m for m in hits if m not in picked]
+            elif n not in self._names:
                 raise UnknownNameError(f"sequence of {self.name}", n, self._names)
-        sub = Dataset(self.name, self.protocol, list(names), self._loader, self.root, self.meta)
+            elif n not in picked:
+                picked.append(n)
+        sub = Dataset(self.name, self.protocol, picked, self._loader, self.root, self.meta)
         sub._cache = self._cache
         return sub
 

@@ -7,6 +7,8 @@ Both heads split into three calls so trackers can cache, combine and batch kerne
 * ``search(xf) -> (cls_feat, loc_feat)``: search-branch features.
 * ``correlate(kernels, feats) -> (cls (n, 2A, S, S), loc (n, 4A, S, S))`` for ``n`` search
   maps; template ``i // (n // B)`` goes with search map ``i`` (one grouped conv for all).
+* ``classify(cls_kernels, cls_feats) -> cls``: the classification half of ``correlate`` alone
+  (DaSiamRPN scores distractor templates on a search region with it).
 
 Output layout (DaSiamRPN / pysot): cls channels ``[0:A]`` background, ``[A:2A]`` foreground;
 loc channels ``[0:A]`` dx, ``[A:2A]`` dy, ``[2A:3A]`` dw, ``[3A:4A]`` dh.
@@ -55,18 +57,19 @@ class UpChannelRPN(nn.Module):
         return self.conv_cls2(xf), self.conv_r2(xf)
 
     def correlate(self, kernels: Kernels, feats: Kernels) -> Kernels:
-        ck, lk = kernels
-        cx, lx = feats
-        n = cx.shape[0]
-        ck, lk = _expand(ck, cx), _expand(lk, lx)
-        cls = grouped_conv(cx.reshape(1, -1, cx.shape[2], cx.shape[3]),
-                           ck.reshape(-1, ck.shape[2], ck.shape[3], ck.shape[4]), n, self.exact)
-        loc = grouped_conv(lx.reshape(1, -1, lx.shape[2], lx.shape[3]),
-                           lk.reshape(-1, lk.shape[2], lk.shape[3], lk.shape[4]), n, self.exact)
-        s = cls.shape[-1]
-        cls = cls.reshape(n, -1, s, s)
-        loc = self.regress_adjust(loc.reshape(n, -1, s, s))
-        return cls, loc
+        loc = self.regress_adjust(self._up_xcorr(kernels[1], feats[1]))
+        return self.classify(kernels[0], feats[0]), loc
+
+    def classify(self, cls_kernels: torch.Tensor, cls_feats: torch.Tensor) -> torch.Tensor:
+        return self._up_xcorr(cls_kernels, cls_feats)
+
+    def _up_xcorr(self, k: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Kernels (B, O, F, k, k) over search maps (n, F, H, W) -> (n, O, H-k+1, W-k+1)."""
+        n = x.shape[0]
+        k = _expand(k, x)
+        out = grouped_conv(x.reshape(1, -1, x.shape[2], x.shape[3]),
+                           k.reshape(-1, k.shape[2], k.shape[3], k.shape[4]), n, self.exact)
+        return out.reshape(n, -1, out.shape[-2], out.shape[-1])
 
     def forward(self, zf: torch.Tensor, xf: torch.Tensor) -> Kernels:
         return self.correlate(self.template(zf), self.search(xf))
@@ -103,9 +106,11 @@ class DepthwiseRPN(nn.Module):
         return self.cls.conv_search(xf), self.loc.conv_search(xf)
 
     def correlate(self, kernels: Kernels, feats: Kernels) -> Kernels:
-        cls = self.cls.head(xcorr_depthwise(kernels[0], feats[0], self.exact))
         loc = self.loc.head(xcorr_depthwise(kernels[1], feats[1], self.exact))
-        return cls, loc
+        return self.classify(kernels[0], feats[0]), loc
+
+    def classify(self, cls_kernels: torch.Tensor, cls_feats: torch.Tensor) -> torch.Tensor:
+        return self.cls.head(xcorr_depthwise(cls_kernels, cls_feats, self.exact))
 
     def forward(self, zf: torch.Tensor, xf: torch.Tensor) -> Kernels:
         return self.correlate(self.template(zf), self.search(xf))

@@ -5,7 +5,7 @@ ordered ``a * S * S + y * S + x`` (DaSiamRPN ``generate_anchor``, pysot ``Anchor
 """
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -81,14 +81,18 @@ def _iou_cxcywh(anchors: np.ndarray, box: np.ndarray) -> np.ndarray:
 
 def anchor_targets(anchors: np.ndarray, box: np.ndarray, rng: np.random.Generator, *,
                    pos_iou: float = 0.6, neg_iou: float = 0.3, max_pos: int = 16, total: int = 64,
-                   negative_pair: bool = False, score_size: int = 17, neg_window: int = 7
-                   ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   negative_pair: bool = False, score_size: int = 17, neg_window: int = 7,
+                   hard: Optional[np.ndarray] = None) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """pysot ``AnchorTarget``: labels (K,) 1 / 0 / -1 (ignore), loc targets (4, K), loc weights (K,).
 
     ``box`` is the target ``cx, cy, w, h`` in anchor coordinates. IoU > ``pos_iou`` positive,
     < ``neg_iou`` negative; at most ``max_pos`` positives, negatives fill to ``total``.
     A negative pair labels ``max_pos`` random anchors inside the ``neg_window`` cells
     around the box centre negative, the rest ignored.
+    ``hard`` (M, 4) ``cx, cy, w, h``: look-alike objects in the search crop (DaSiamRPN's
+    distractor-aware training). Negative anchors with IoU > ``pos_iou`` with one of them are
+    sampled first (at most ``max_pos``), the random negatives fill the rest; without ``hard``
+    the draws are exactly pysot's.
     """
     k = len(anchors)
     labels = -np.ones(k, dtype=np.int64)
@@ -114,7 +118,17 @@ def anchor_targets(anchors: np.ndarray, box: np.ndarray, rng: np.random.Generato
     if len(pos) > max_pos:
         pos = rng.choice(pos, size=max_pos, replace=False)
     n_neg = total - len(pos)
-    if len(neg) > n_neg:
+    if hard is not None and len(hard) and len(neg):
+        on = np.zeros(len(neg), dtype=bool)
+        for b in np.asarray(hard, dtype=np.float64).reshape(-1, 4):
+            on |= _iou_cxcywh(anchors[neg], b) > pos_iou
+        hn = neg[on]
+        if len(hn) > min(max_pos, n_neg):
+            hn = rng.choice(hn, size=min(max_pos, n_neg), replace=False)
+        rest = np.setdiff1d(neg, hn)
+        k = n_neg - len(hn)
+        neg = np.concatenate([hn, rng.choice(rest, size=k, replace=False) if len(rest) > k else rest])
+    elif len(neg) > n_neg:
         neg = rng.choice(neg, size=n_neg, replace=False)
     labels[pos] = 1
     labels[neg] = 0

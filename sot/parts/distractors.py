@@ -7,10 +7,17 @@
   kernels ``D``; the corrected template is ``K(z) - alpha_hat * D`` (Eq. 2 with all
   ``alpha_i = 1``; Eq. 4's beta_t weights realised as an exponential average with rate
   ``eta``, bias-corrected so the first set of distractors counts in full).
+* :class:`DistractorSet`: the same average taken on scores instead of kernels: it keeps
+  the last distractors' classification kernels with their weights, and the tracker scores
+  each proposal ``f(z, p) - alpha_hat * sum_j w_j f(d_j, p) / sum_j w_j`` (Eq. 2 / 4 as
+  written, ``f`` = the RPN's foreground log-odds; the tracker maps the result back to a
+  probability with a sigmoid).
 
-The correction acts on the head's kernels. For the UP-channel head the score is linear
-in the kernel, so this is Eq. 2 exactly: ``(K(z) - a * mean K(d_i)) * phi(x) =
-f(z, x) - a * mean f(d_i, x)``.
+The kernel form acts on the head's kernels. For the UP-channel head the correlation is
+linear in the kernel, so it is Eq. 2 exactly up to the softmax: ``(K(z) - a * mean K(d_i))
+* phi(x) = f(z, x) - a * mean f(d_i, x)`` on the logits. For pysot's depthwise head the
+correlation is followed by BatchNorm / ReLU / 1x1 convolutions, the score is not linear in
+the kernel, and only the score form computes Eq. 2.
 """
 from __future__ import annotations
 
@@ -77,3 +84,40 @@ class DistractorBank:
         if self.avg is None:
             return tuple(kernels)
         return tuple(k - alpha_hat * d if use else k for k, d, use in zip(kernels, self.avg, branches))
+
+
+class DistractorSet:
+    """Distractor classification kernels with learning-rate weights (score form of Eq. 2 / 4).
+
+    Each frame with distractors multiplies the old weights by ``1 - eta`` and adds its ``n``
+    distractors with ``eta / n`` each (Eq. 2's mean over the frame's distractors, Eq. 4's
+    beta_t over frames); the first frame's get ``1 / n`` each, as in :class:`DistractorBank`'s
+    bias-corrected average, so both forms weight the same distractors alike. Only the
+    ``capacity`` heaviest kernels are kept; :meth:`normalized` weights sum to 1.
+    """
+
+    def __init__(self, eta: float, capacity: int):
+        if capacity < 1:
+            raise ValueError(f"distractor bank capacity must be >= 1, got {capacity}")
+        self.eta = eta
+        self.capacity = capacity
+        self.kernels: Optional[torch.Tensor] = None     # (M, ...) classification kernels
+        self.weights = np.zeros(0)
+
+    def __len__(self) -> int:
+        return len(self.weights)
+
+    def update(self, cls_kernels: torch.Tensor) -> None:
+        n = len(cls_kernels)
+        if not n:
+            return
+        new = np.full(n, (self.eta if len(self.weights) else 1.0) / n)
+        w = np.concatenate([self.weights * (1 - self.eta), new])
+        k = cls_kernels if self.kernels is None else torch.cat([self.kernels, cls_kernels])
+        if len(w) > self.capacity:
+            keep = np.sort(np.argsort(-w, kind="stable")[:self.capacity])
+            w, k = w[keep], k[torch.from_numpy(keep)]
+        self.weights, self.kernels = w, k.contiguous()
+
+    def normalized(self) -> np.ndarray:
+        return self.weights / self.weights.sum()

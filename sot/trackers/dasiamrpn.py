@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from bench.core.registry import register_tracker
-from sot.parts.distractors import DistractorBank, select_distractors
+from sot.parts.distractors import DistractorBank, DistractorSet, select_distractors
 from sot.parts.memory import TemplateMemory
 
 from .siamrpn import RPNTarget, SiamRPN, SiamRPNConfig
@@ -45,6 +45,18 @@ class DistractorConfig:
     pre_nms: int = 200          # best proposals entering NMS
     eta: float = 0.1            # learning rate of the running distractor average
     cls_only: bool = True       # correct only the classification kernel (the regression one is kept)
+    mode: str = "kernel"        # "kernel": K(z) - alpha_hat * D; "score": f(z, p) - alpha_hat * mean f(d, p), f = log-odds
+    capacity: int = 16          # "score": distractor kernels kept
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("kernel", "score"):
+            from bench.core.errors import UnknownNameError
+
+            raise UnknownNameError("distractor mode", self.mode, ["kernel", "score"])
+        if self.capacity < 1:
+            from bench.core.errors import ConfigError
+
+            raise ConfigError(f"distractor.capacity must be >= 1, got {self.capacity}")
 
 
 @dataclasses.dataclass
@@ -87,7 +99,10 @@ class DaSiamRPN(SiamRPN):
         t.extra["frame"] = 0
         t.extra["pending"] = []
         if c.distractor.enabled:
-            t.extra["distractors"] = DistractorBank(c.distractor.eta)
+            if c.distractor.mode == "score":
+                t.extra["distractor_set"] = DistractorSet(c.distractor.eta, c.distractor.capacity)
+            else:
+                t.extra["distractors"] = DistractorBank(c.distractor.eta)
         if c.memory.enabled:
             t.extra["memory"] = TemplateMemory(c.memory.slots, c.memory.tau, c.memory.usage_decay)
 
@@ -118,6 +133,32 @@ class DaSiamRPN(SiamRPN):
         if len(per) == 1:
             return per[0]
         return tuple(torch.cat([k[j] for k in per]) for j in range(len(per[0])))
+
+    def _rescore(self, states: Sequence[RPNTarget], feats, score: np.ndarray) -> np.ndarray:
+        """Score form of Eq. 2 on the similarity ``f`` = foreground log-odds (logit fg - logit bg):
+        ``sigmoid(f(z, p) - alpha_hat * sum_j w_j f(d_j, p))``, one head call for all targets.
+
+        On the log-odds scale this equals the kernel form wherever the head is linear in the
+        kernel (UP-channel); probabilities would saturate at 1 on every look-alike."""
+        sets = [(i, t.extra["distractor_set"]) for i, t in enumerate(states)
+                if t.extra.get("distractor_set") is not None and len(t.extra["distractor_set"])]
+        if not sets:
+            return score
+        cls_feat = feats[0]
+        idx = [i for i, _ in sets]
+        kernels = torch.cat([states[i].kernels[0] for i in idx] + [d.kernels for _, d in sets])
+        x = torch.cat([cls_feat[idx]] + [cls_feat[i:i + 1].expand(len(d), -1, -1, -1) for i, d in sets])
+        with torch.inference_mode():
+            logits = self.net.rpn.classify(kernels, x)
+            logits = logits.reshape(len(x), 2, -1)
+            f = (logits[:, 1] - logits[:, 0]).double().numpy()
+        out = score.copy()
+        o = len(idx)
+        for j, (i, d) in enumerate(sets):
+            corrected = f[j] - self.config.distractor.alpha_hat * (d.normalized() @ f[o:o + len(d)])
+            out[i] = 1.0 / (1.0 + np.exp(-corrected))
+            o += len(d)
+        return out
 
     def _window_influence(self, states: Sequence[RPNTarget]) -> np.ndarray:
         c = self.config
@@ -178,7 +219,9 @@ class DaSiamRPN(SiamRPN):
         for t, kind, cs, _ in jobs:
             sl = slice(o, o + len(cs))
             o += len(cs)
-            if kind == "distractors":
+            if kind == "distractors" and "distractor_set" in t.extra:
+                t.extra["distractor_set"].update(kernels[0][sl])
+            elif kind == "distractors":
                 t.extra["distractors"].update([k[sl] for k in kernels])
             else:
                 t.extra["memory"].write(zf[sl.start], [k[sl.start:sl.start + 1] for k in kernels])

@@ -186,7 +186,7 @@ class SiamRPN(SiameseTracker):
         s_c = _change(_sz(props[:, 2], props[:, 3]) / _sz(tw, th)[:, None])
         r_c = _change((tw / th)[:, None] / (props[:, 2] / props[:, 3]))
         penalty = np.exp(-(r_c * s_c - 1.0) * c.penalty_k)
-        pscore = penalty * score
+        pscore = penalty * self._rescore(states, feats, score)
         wi = self._window_influence(states)
         pscore = pscore * (1 - wi)[:, None] + window[None] * wi[:, None]
         best = pscore.argmax(axis=1)
@@ -204,6 +204,11 @@ class SiamRPN(SiameseTracker):
             boxes[i, 2:] = t.size
         self._after_group(image, states)
         return boxes, scores
+
+    def _rescore(self, states: Sequence[RPNTarget], feats, score: np.ndarray) -> np.ndarray:
+        """Scores (n, K) used to pick the proposal (DaSiamRPN: distractor-aware); ``score`` itself
+        stays the confidence (box learning rate, reported score)."""
+        return score
 
     def _window_influence(self, states: Sequence[RPNTarget]) -> np.ndarray:
         return np.full(len(states), self.config.window_influence)

@@ -13,6 +13,10 @@ opened with ``open_dataset`` works: ``synthetic`` train split, ``got10k-train``.
   (``meta['distractor_boxes']``, "same category"), else the target of another sequence
   ("different category").
 
+With ``hard_negatives`` a positive pair also carries the recorded look-alikes of the search
+frame (``Pair.others``, in search-crop pixels), so the loss can label the anchors on them
+negative: the distractor-aware training of DaSiamRPN applied inside the search region.
+
 Crops are affine warps with continuous coordinates (``cv2.warpAffine``, mean-colour border):
 a crop of side ``s`` image pixels centred at ``c`` maps to ``out`` pixels with the centre at
 ``(out - 1) / 2 + 0.5``... i.e. continuous ``out / 2``. Boxes are ``cx, cy, w, h``.
@@ -45,6 +49,7 @@ class PairConfig:
     neg_prob: float = 0.0       # probability of a negative pair
     neg_semantic: bool = True   # negatives on look-alike distractors of the same scene when recorded
     still_prob: float = 0.0     # probability of a still-image pair
+    hard_negatives: bool = False  # positive pairs carry the look-alikes in the search crop (Pair.others)
     min_size: float = 4.0       # skip annotations smaller than this (pixels)
     pool_size: int = 16         # sequences drawn from at a time (0 = all); see PairSampler.set_pool
     pool_iters: int = 25        # training iterations between pool changes
@@ -56,6 +61,7 @@ class Pair:
     x: np.ndarray               # (S, S, 3) uint8 RGB
     box: np.ndarray             # (4,) target cx, cy, w, h in x-crop pixels (continuous)
     negative: bool
+    others: Optional[np.ndarray] = None   # (M, 4) look-alike cx, cy, w, h in x-crop pixels (hard negatives)
 
 
 def warp_crop(image: np.ndarray, center: Seq[float], side: Tuple[float, float], out: int,
@@ -101,9 +107,10 @@ class PairSampler:
         p = self.cfg.context * (w + h)
         return float(np.sqrt((w + p) * (h + p)))
 
-    def _crop(self, image, box_xywh, out, context_out, shift, scale, rng):
+    def _crop(self, image, box_xywh, out, context_out, shift, scale, rng, others=None):
         """Crop ``out`` px around the box (the box's context square maps to ``context_out`` px)
-        with random shift / scale / stretch; returns (crop, box cx cy w h in crop pixels)."""
+        with random shift / scale / stretch; returns (crop, box cx cy w h in crop pixels), plus
+        the ``others`` boxes (M, 4) ``xywh`` mapped the same way when given."""
         c = self.cfg
         x, y, w, h = box_xywh
         cx, cy = x + w / 2, y + h / 2
@@ -118,9 +125,17 @@ class PairSampler:
         ccy = cy - dy * sh / out
         pad = self._mean(image)
         crop = warp_crop(image, (ccx, ccy), (sw, sh), out, pad)
-        box = np.array([out / 2 + (cx - ccx) * out / sw, out / 2 + (cy - ccy) * out / sh,
-                        w * out / sw, h * out / sh])
-        return crop, box
+
+        def to_crop(b):
+            b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+            return np.stack([out / 2 + (b[:, 0] + b[:, 2] / 2 - ccx) * out / sw,
+                             out / 2 + (b[:, 1] + b[:, 3] / 2 - ccy) * out / sh,
+                             b[:, 2] * out / sw, b[:, 3] * out / sh], axis=1)
+
+        box = to_crop(box_xywh)[0]
+        if others is None:
+            return crop, box
+        return crop, box, to_crop(others)
 
     @staticmethod
     def _mean(image):
@@ -150,17 +165,29 @@ class PairSampler:
         fx = int(near[int(rng.integers(len(near)))])
         seq = self.seqs[si]
         z, _ = self._crop(seq.frame(fz), seq.gt[fz], c.exemplar_size, c.exemplar_size, c.z_shift, c.z_scale, rng)
-        x, box = self._crop(seq.frame(fx), seq.gt[fx], c.search_size, c.exemplar_size, c.x_shift, c.x_scale, rng)
-        return self._finish(z, x, box, False, rng)
+        return self._positive(z, seq, fx, rng)
+
+    def _positive(self, z, seq, f, rng) -> Pair:
+        """The search crop of frame ``f`` around the target (with its look-alikes if ``hard_negatives``)."""
+        c = self.cfg
+        others = self._lookalikes(seq, f) if c.hard_negatives else None
+        if others is None or not len(others):
+            x, box = self._crop(seq.frame(f), seq.gt[f], c.search_size, c.exemplar_size, c.x_shift, c.x_scale, rng)
+            return self._finish(z, x, box, False, rng)
+        x, box, mapped = self._crop(seq.frame(f), seq.gt[f], c.search_size, c.exemplar_size, c.x_shift,
+                                    c.x_scale, rng, others)
+        inside = ((mapped[:, 0] > 0) & (mapped[:, 0] < c.search_size) & (mapped[:, 1] > 0)
+                  & (mapped[:, 1] < c.search_size))
+        pair = self._finish(z, x, box, False, rng)
+        pair.others = mapped[inside].astype(np.float32)
+        return pair
 
     def _still(self, rng) -> Pair:
         c = self.cfg
         si, f = self._pick(rng)
         seq = self.seqs[si]
-        img = seq.frame(f)
-        z, _ = self._crop(img, seq.gt[f], c.exemplar_size, c.exemplar_size, c.z_shift, c.z_scale, rng)
-        x, box = self._crop(img, seq.gt[f], c.search_size, c.exemplar_size, c.x_shift, c.x_scale, rng)
-        return self._finish(z, x, box, False, rng)
+        z, _ = self._crop(seq.frame(f), seq.gt[f], c.exemplar_size, c.exemplar_size, c.z_shift, c.z_scale, rng)
+        return self._positive(z, seq, f, rng)
 
     def _negative(self, rng) -> Pair:
         c = self.cfg
@@ -178,6 +205,16 @@ class PairSampler:
             img, box_xywh = self.seqs[sj].frame(f), self.seqs[sj].gt[f]
         x, box = self._crop(img, box_xywh, c.search_size, c.exemplar_size, c.x_shift, c.x_scale, rng)
         return self._finish(z, x, box, True, rng)
+
+    def _lookalikes(self, seq, f: int) -> Optional[np.ndarray]:
+        """Recorded look-alike boxes (M, 4) ``xywh`` visible in frame ``f``, or None."""
+        boxes = getattr(seq, "meta", {}).get("distractor_boxes") if hasattr(seq, "meta") else None
+        if boxes is None or len(boxes) == 0:
+            return None
+        rows = [np.asarray(b, dtype=np.float64)[f] for b in boxes
+                if np.ndim(b) == 2 and np.shape(b)[1] == 4 and f < len(b)]
+        rows = [b for b in rows if np.isfinite(b).all() and b[2] >= self.cfg.min_size and b[3] >= self.cfg.min_size]
+        return np.stack(rows) if rows else None
 
     def _distractor_box(self, seq, rng) -> Optional[Tuple[int, np.ndarray]]:
         """A random look-alike object box ``(frame, xywh)`` recorded by the dataset, or None."""

@@ -227,9 +227,13 @@ def _rpn_recipe(name: str, cfg: SiamRPNTrainConfig, out_dir: Path, resume: bool,
         for p in pairs:
             box = p.box.astype(np.float64).copy()
             box[:2] -= cfg.pairs.search_size / 2            # anchors are relative to the crop centre
+            hard = None
+            if p.others is not None and len(p.others):
+                hard = p.others.astype(np.float64).copy()
+                hard[:, :2] -= cfg.pairs.search_size / 2
             lab, t, w = anchor_targets(anchors, box, rng, pos_iou=cfg.pos_iou, neg_iou=cfg.neg_iou,
                                        max_pos=cfg.max_pos, total=cfg.total_anchors, negative_pair=p.negative,
-                                       score_size=size)
+                                       score_size=size, hard=hard)
             labels.append(lab)
             loc_t.append(t)
             loc_w.append(w)
