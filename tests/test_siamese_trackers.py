@@ -221,7 +221,9 @@ def test_dasiamrpn_score_form_of_eq2():
         f = logodds(st.kernels[0])
         want = 1 / (1 + np.exp(-(f - 0.7 * (0.9 * logodds(dk[0][:1]) + 0.1 * logodds(dk[0][1:])))))
     score = (1 / (1 + np.exp(-f)))[None]
-    got = t._rescore([st], feats, score)
+    with torch.no_grad():
+        cls = t.net.rpn.correlate(st.kernels, feats)[0].reshape(1, 2, -1)
+    got = t._rescore([st], feats, cls, score)
     assert np.allclose(got[0], want, atol=1e-5)
     assert not np.allclose(got[0], score[0], atol=1e-3)
     # alpha_hat = 0: the same boxes as plain SiamRPN on the same weights
@@ -259,7 +261,9 @@ def test_dasiamrpn_score_form_equals_kernel_form_on_the_upchannel_head():
     with torch.no_grad():
         cls = ker.net.rpn.correlate(ker.frame_kernels([ker._state], None), feats)[0].reshape(2, -1).double()
         want = torch.sigmoid(cls[1] - cls[0]).numpy()
-    got = sco._rescore([sco._state], feats, np.zeros((1, len(want))))[0]
+    with torch.no_grad():
+        cls0 = sco.net.rpn.correlate(sco._state.kernels, feats)[0].reshape(1, 2, -1)
+    got = sco._rescore([sco._state], feats, cls0, np.zeros((1, len(want))))[0]
     assert np.allclose(got, want, atol=1e-5)
 
 

@@ -7,7 +7,6 @@ A dataset opener is registered with :func:`bench.core.register_dataset` and call
 from __future__ import annotations
 
 import fnmatch
-
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence as Seq, Union
 

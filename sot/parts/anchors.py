@@ -126,8 +126,8 @@ def anchor_targets(anchors: np.ndarray, box: np.ndarray, rng: np.random.Generato
         if len(hn) > min(max_pos, n_neg):
             hn = rng.choice(hn, size=min(max_pos, n_neg), replace=False)
         rest = np.setdiff1d(neg, hn)
-        k = n_neg - len(hn)
-        neg = np.concatenate([hn, rng.choice(rest, size=k, replace=False) if len(rest) > k else rest])
+        n_rest = n_neg - len(hn)
+        neg = np.concatenate([hn, rng.choice(rest, size=n_rest, replace=False) if len(rest) > n_rest else rest])
     elif len(neg) > n_neg:
         neg = rng.choice(neg, size=n_neg, replace=False)
     labels[pos] = 1

@@ -134,9 +134,9 @@ class DaSiamRPN(SiamRPN):
             return per[0]
         return tuple(torch.cat([k[j] for k in per]) for j in range(len(per[0])))
 
-    def _rescore(self, states: Sequence[RPNTarget], feats, score: np.ndarray) -> np.ndarray:
+    def _rescore(self, states: Sequence[RPNTarget], feats, cls: torch.Tensor, score: np.ndarray) -> np.ndarray:
         """Score form of Eq. 2 on the similarity ``f`` = foreground log-odds (logit fg - logit bg):
-        ``sigmoid(f(z, p) - alpha_hat * sum_j w_j f(d_j, p))``, one head call for all targets.
+        ``sigmoid(f(z, p) - alpha_hat * sum_j w_j f(d_j, p))``, one head call for all distractors.
 
         On the log-odds scale this equals the kernel form wherever the head is linear in the
         kernel (UP-channel); probabilities would saturate at 1 on every look-alike."""
@@ -145,17 +145,16 @@ class DaSiamRPN(SiamRPN):
         if not sets:
             return score
         cls_feat = feats[0]
-        idx = [i for i, _ in sets]
-        kernels = torch.cat([states[i].kernels[0] for i in idx] + [d.kernels for _, d in sets])
-        x = torch.cat([cls_feat[idx]] + [cls_feat[i:i + 1].expand(len(d), -1, -1, -1) for i, d in sets])
+        kernels = torch.cat([d.kernels for _, d in sets])
+        x = torch.cat([cls_feat[i:i + 1].expand(len(d), -1, -1, -1) for i, d in sets])
         with torch.inference_mode():
-            logits = self.net.rpn.classify(kernels, x)
-            logits = logits.reshape(len(x), 2, -1)
-            f = (logits[:, 1] - logits[:, 0]).double().numpy()
+            logits = self.net.rpn.classify(kernels, x).reshape(len(x), 2, -1)
+            f_d = (logits[:, 1] - logits[:, 0]).double().numpy()
+            f_z = (cls[:, 1] - cls[:, 0]).double().numpy()
         out = score.copy()
-        o = len(idx)
-        for j, (i, d) in enumerate(sets):
-            corrected = f[j] - self.config.distractor.alpha_hat * (d.normalized() @ f[o:o + len(d)])
+        o = 0
+        for i, d in sets:
+            corrected = f_z[i] - self.config.distractor.alpha_hat * (d.normalized() @ f_d[o:o + len(d)])
             out[i] = 1.0 / (1.0 + np.exp(-corrected))
             o += len(d)
         return out

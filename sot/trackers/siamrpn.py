@@ -178,7 +178,8 @@ class SiamRPN(SiameseTracker):
             feats = self.net.rpn.search(xf)
             cls, loc = self.net.rpn.correlate(self.frame_kernels(states, xf), feats)
             ss = cls.shape[-1]
-            score = torch.softmax(cls.reshape(n, 2, -1), dim=1)[:, 1].numpy()
+            cls = cls.reshape(n, 2, -1)
+            score = torch.softmax(cls, dim=1)[:, 1].numpy()
             delta = loc.reshape(n, 4, -1).numpy()
         anchors, window = self.grid(ss)
         props = decode(delta, anchors)                          # (n, 4, K) cx cy w h, search pixels
@@ -186,7 +187,7 @@ class SiamRPN(SiameseTracker):
         s_c = _change(_sz(props[:, 2], props[:, 3]) / _sz(tw, th)[:, None])
         r_c = _change((tw / th)[:, None] / (props[:, 2] / props[:, 3]))
         penalty = np.exp(-(r_c * s_c - 1.0) * c.penalty_k)
-        pscore = penalty * self._rescore(states, feats, score)
+        pscore = penalty * self._rescore(states, feats, cls, score)
         wi = self._window_influence(states)
         pscore = pscore * (1 - wi)[:, None] + window[None] * wi[:, None]
         best = pscore.argmax(axis=1)
@@ -205,9 +206,10 @@ class SiamRPN(SiameseTracker):
         self._after_group(image, states)
         return boxes, scores
 
-    def _rescore(self, states: Sequence[RPNTarget], feats, score: np.ndarray) -> np.ndarray:
-        """Scores (n, K) used to pick the proposal (DaSiamRPN: distractor-aware); ``score`` itself
-        stays the confidence (box learning rate, reported score)."""
+    def _rescore(self, states: Sequence[RPNTarget], feats, cls: torch.Tensor, score: np.ndarray) -> np.ndarray:
+        """Scores (n, K) used to pick the proposal (DaSiamRPN: distractor-aware). ``cls`` are the
+        logits (n, 2, K), background then foreground; ``score`` (their softmax foreground
+        probability) stays the confidence (box learning rate, reported score)."""
         return score
 
     def _window_influence(self, states: Sequence[RPNTarget]) -> np.ndarray:
