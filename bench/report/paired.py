@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from ..core.errors import BenchError
+from ..core.errors import BenchError, UnknownNameError
 from .table import fmt_value, format_table, protocol_name
 
 #: per-sequence key compared, per protocol
@@ -71,8 +71,6 @@ def paired_rows(reports: Sequence[Mapping[str, Any]], baseline: Optional[str] = 
     names = [str(r.get("tracker")) for r in reports]
     base = baseline or names[0]
     if base not in names:
-        from ..core.errors import UnknownNameError
-
         raise UnknownNameError("baseline tracker", base, names)
     ref = per_sequence(reports[names.index(base)], key)
     rows = []

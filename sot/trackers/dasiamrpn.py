@@ -28,6 +28,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 import torch
 
+from bench.core.errors import ConfigError, UnknownNameError
 from bench.core.registry import register_tracker
 from sot.parts.distractors import DistractorBank, DistractorSet, select_distractors
 from sot.parts.memory import TemplateMemory
@@ -50,12 +51,8 @@ class DistractorConfig:
 
     def __post_init__(self) -> None:
         if self.mode not in ("kernel", "score"):
-            from bench.core.errors import UnknownNameError
-
             raise UnknownNameError("distractor mode", self.mode, ["kernel", "score"])
         if self.capacity < 1:
-            from bench.core.errors import ConfigError
-
             raise ConfigError(f"distractor.capacity must be >= 1, got {self.capacity}")
 
 

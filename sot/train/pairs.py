@@ -85,8 +85,7 @@ class PairSampler:
         self.valid: List[np.ndarray] = []
         for s in self.seqs:
             gt = np.asarray(s.gt, dtype=np.float64)
-            ok = np.isfinite(gt).all(axis=1) & (gt[:, 2] >= cfg.min_size) & (gt[:, 3] >= cfg.min_size)
-            self.valid.append(np.flatnonzero(ok))
+            self.valid.append(np.flatnonzero(self._usable(gt)))
         self.usable = [i for i, v in enumerate(self.valid) if len(v) >= 1]
         if not self.usable:
             raise DataError("no sequence with an annotated target large enough to make training pairs")
@@ -165,29 +164,28 @@ class PairSampler:
         fx = int(near[int(rng.integers(len(near)))])
         seq = self.seqs[si]
         z, _ = self._crop(seq.frame(fz), seq.gt[fz], c.exemplar_size, c.exemplar_size, c.z_shift, c.z_scale, rng)
-        return self._positive(z, seq, fx, rng)
+        return self._positive(z, seq, fx, seq.frame(fx), rng)
 
-    def _positive(self, z, seq, f, rng) -> Pair:
-        """The search crop of frame ``f`` around the target (with its look-alikes if ``hard_negatives``)."""
+    def _positive(self, z, seq, f, image, rng) -> Pair:
+        """The search crop of frame ``f`` (``image``) around the target; with ``hard_negatives`` the
+        pair also carries the look-alikes whose centres fall inside the crop."""
         c = self.cfg
         others = self._lookalikes(seq, f) if c.hard_negatives else None
-        if others is None or not len(others):
-            x, box = self._crop(seq.frame(f), seq.gt[f], c.search_size, c.exemplar_size, c.x_shift, c.x_scale, rng)
-            return self._finish(z, x, box, False, rng)
-        x, box, mapped = self._crop(seq.frame(f), seq.gt[f], c.search_size, c.exemplar_size, c.x_shift,
-                                    c.x_scale, rng, others)
-        inside = ((mapped[:, 0] > 0) & (mapped[:, 0] < c.search_size) & (mapped[:, 1] > 0)
-                  & (mapped[:, 1] < c.search_size))
+        x, box, mapped = self._crop(image, seq.gt[f], c.search_size, c.exemplar_size, c.x_shift, c.x_scale, rng,
+                                    others if others is not None else np.zeros((0, 4)))
         pair = self._finish(z, x, box, False, rng)
-        pair.others = mapped[inside].astype(np.float32)
+        if others is not None:
+            inside = ((mapped[:, :2] > 0) & (mapped[:, :2] < c.search_size)).all(axis=1)
+            pair.others = mapped[inside].astype(np.float32)
         return pair
 
     def _still(self, rng) -> Pair:
         c = self.cfg
         si, f = self._pick(rng)
         seq = self.seqs[si]
-        z, _ = self._crop(seq.frame(f), seq.gt[f], c.exemplar_size, c.exemplar_size, c.z_shift, c.z_scale, rng)
-        return self._positive(z, seq, f, rng)
+        img = seq.frame(f)
+        z, _ = self._crop(img, seq.gt[f], c.exemplar_size, c.exemplar_size, c.z_shift, c.z_scale, rng)
+        return self._positive(z, seq, f, img, rng)
 
     def _negative(self, rng) -> Pair:
         c = self.cfg
@@ -206,35 +204,34 @@ class PairSampler:
         x, box = self._crop(img, box_xywh, c.search_size, c.exemplar_size, c.x_shift, c.x_scale, rng)
         return self._finish(z, x, box, True, rng)
 
+    def _usable(self, boxes: np.ndarray) -> np.ndarray:
+        """Row mask of ``xywh`` boxes (..., 4) that are finite and at least ``min_size`` wide and high."""
+        b = np.asarray(boxes, dtype=np.float64)
+        m = self.cfg.min_size
+        return np.isfinite(b).all(axis=-1) & (b[..., 2] >= m) & (b[..., 3] >= m)
+
+    @staticmethod
+    def _lookalike_tracks(seq) -> List[np.ndarray]:
+        """The look-alike objects' per-frame boxes (T, 4) ``xywh`` the dataset records, if any."""
+        boxes = (getattr(seq, "meta", None) or {}).get("distractor_boxes")
+        tracks = [] if boxes is None else [np.asarray(b, dtype=np.float64) for b in boxes]
+        return [b for b in tracks if b.ndim == 2 and b.shape[1] == 4]
+
     def _lookalikes(self, seq, f: int) -> Optional[np.ndarray]:
-        """Recorded look-alike boxes (M, 4) ``xywh`` visible in frame ``f``, or None."""
-        boxes = getattr(seq, "meta", {}).get("distractor_boxes") if hasattr(seq, "meta") else None
-        if boxes is None or len(boxes) == 0:
-            return None
-        rows = [np.asarray(b, dtype=np.float64)[f] for b in boxes
-                if np.ndim(b) == 2 and np.shape(b)[1] == 4 and f < len(b)]
-        rows = [b for b in rows if np.isfinite(b).all() and b[2] >= self.cfg.min_size and b[3] >= self.cfg.min_size]
-        return np.stack(rows) if rows else None
+        """Recorded look-alike boxes (M, 4) ``xywh`` usable in frame ``f``, or None."""
+        rows = np.array([b[f] for b in self._lookalike_tracks(seq) if f < len(b)]).reshape(-1, 4)
+        rows = rows[self._usable(rows)]
+        return rows if len(rows) else None
 
     def _distractor_box(self, seq, rng) -> Optional[Tuple[int, np.ndarray]]:
         """A random look-alike object box ``(frame, xywh)`` recorded by the dataset, or None."""
-        boxes = getattr(seq, "meta", {}).get("distractor_boxes") if hasattr(seq, "meta") else None
-        if boxes is None or len(boxes) == 0:
-            return None
-        arr = [np.asarray(b, dtype=np.float64) for b in boxes]
-        cand = []
-        for k, b in enumerate(arr):
-            if b.ndim != 2 or b.shape[1] != 4:
-                continue
-            ok = np.isfinite(b).all(axis=1) & (b[:, 2] >= self.cfg.min_size) & (b[:, 3] >= self.cfg.min_size)
-            fr = np.flatnonzero(ok)
-            if len(fr):
-                cand.append((k, fr))
+        cand = [(b, np.flatnonzero(self._usable(b))) for b in self._lookalike_tracks(seq)]
+        cand = [(b, fr) for b, fr in cand if len(fr)]
         if not cand:
             return None
-        k, fr = cand[int(rng.integers(len(cand)))]
+        b, fr = cand[int(rng.integers(len(cand)))]
         f = int(fr[int(rng.integers(len(fr)))])
-        return f, arr[k][f]
+        return f, b[f]
 
     def _finish(self, z, x, box, negative, rng) -> Pair:
         if self.cfg.gray_prob and rng.random() < self.cfg.gray_prob:
