@@ -58,7 +58,9 @@ def test_frames_available_truncates():
 
 def test_mot15_tud():
     ds = open_dataset("mot15", shared_path("mot", "MOT15"))
-    assert ds.names() == ["TUD-Campus", "TUD-Stadtmitte"]
+    # all 11 MOT15 training sequences of ../shared/data, in name order
+    assert len(ds) == 11 and ds.names() == sorted(ds.names())
+    assert {"TUD-Campus", "TUD-Stadtmitte", "KITTI-17", "Venice-2"} <= set(ds.names())
     assert not ds.meta["preprocess"]  # TrackEval never preprocesses MOT15
     seq = ds["TUD-Campus"]
     assert len(seq) == 71 and seq.gt.shape[1] == 9 and seq.detections.shape[1] == 7
