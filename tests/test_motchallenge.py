@@ -193,7 +193,7 @@ class EchoTracker(MOTTracker):
         self.fail_on = fail_on
         self.images = []
 
-    def reset(self):
+    def reset(self, fps=None):
         self.images.clear()
 
     def update(self, image, dets):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from bench.core.errors import BenchError
-from bench.core.sequence import GeneratedFrames, Sequence
+from bench.core.sequence import GeneratedFrames, SOTSequence
 from bench.core.tracker import SOTTracker
 from bench.protocols.one_pass import run_one_pass
 from bench.protocols.vot_reset import BOX, FAILURE, INIT, SKIP, VOTSettings, run_supervised, run_vot
@@ -21,7 +21,7 @@ def frames(n):
 def make_seq(n=40, gt=None, polygons=None):
     if gt is None:
         gt = np.tile([10.0, 10.0, 20.0, 16.0], (n, 1))
-    return Sequence("fake", np.asarray(gt, float), frames(n), polygons=polygons, image_size=(W, H))
+    return SOTSequence("fake", np.asarray(gt, float), frames(n), polygons=polygons, image_size=(W, H))
 
 
 class Scripted(SOTTracker):

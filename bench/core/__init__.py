@@ -7,5 +7,5 @@ from .errors import (BenchError, CheckpointError, ConfigError, DataError,  # noq
                      DatasetNotFoundError, UnknownNameError)
 from .registry import (DATASETS, METRICS, TRACKERS, register_dataset,  # noqa: F401
                        register_metric, register_tracker)
-from .sequence import MOTSequence, Sequence  # noqa: F401
+from .sequence import MOTSequence, SOTSequence  # noqa: F401
 from .tracker import BatchSOT, MOTTracker, SOTTracker  # noqa: F401

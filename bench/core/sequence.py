@@ -1,6 +1,6 @@
 """The data contract between datasets, protocols and metrics.
 
-* :class:`Sequence` (single object): frames, ground truth ``(N, 4)`` ``xywh`` with NaN
+* :class:`SOTSequence` (single object): frames, ground truth ``(N, 4)`` ``xywh`` with NaN
   rows where the target is absent or unannotated, optional VOT polygons ``(N, 8)``,
   per-frame boolean flags (``occlusion``, ``out_of_view``, ``absent``, VOT tags such as
   ``camera_motion``), OTB-style attribute names, and the image size ``(W, H)``.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence as Seq, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from .errors import DataError
 class ImageFiles:
     """Frames stored as image files; ``frames[i]`` reads frame ``i`` as RGB uint8."""
 
-    def __init__(self, paths: Seq[str]):
+    def __init__(self, paths: Sequence[str]):
         self.paths = [str(p) for p in paths]
 
     def __len__(self) -> int:
@@ -63,7 +63,7 @@ class GeneratedFrames:
 
 
 @dataclasses.dataclass
-class Sequence:
+class SOTSequence:
     """One single-object sequence.
 
     ``gt`` is (N, 4) ``xywh`` float64 with NaN rows where the target is absent or not

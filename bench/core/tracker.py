@@ -133,13 +133,21 @@ class LoopedBatch(BatchSOT):
 class MOTTracker(abc.ABC):
     """Multi-object tracker over a frame stream.
 
-    ``needs_images`` is False for trackers that run on detections alone (SORT,
-    ByteTrack); the harness then passes ``None`` and skips reading frames.
+    Capabilities the run loop reads (class attributes, declared here for every tracker):
+
+    * ``needs_images``: False for trackers that run on detections alone (SORT, ByteTrack);
+      the harness then passes ``None`` and skips reading frames;
+    * ``needs_detections``: False for trackers with their own detector (Tracktor, FairMOT);
+      a sequence without public detections is then run with empty detection arrays.
+
+    :meth:`reset` receives the frame rate of the next sequence (None when unknown): trackers
+    whose time constants are in frames at 30 fps (ByteTrack's lost-track buffer) scale them.
     """
 
     kind: ClassVar[str] = "mot"
     Config: ClassVar[type] = NoConfig
     needs_images: ClassVar[bool] = False
+    needs_detections: ClassVar[bool] = True
     is_deterministic: ClassVar[bool] = True
 
     def __init__(self, config: Any = None, *, weights: Optional[str] = None, seed: int = 0):
@@ -148,8 +156,8 @@ class MOTTracker(abc.ABC):
         self.seed = seed
 
     @abc.abstractmethod
-    def reset(self) -> None:
-        """Forget all tracks (called before each sequence)."""
+    def reset(self, fps: Optional[float] = None) -> None:
+        """Forget all tracks (called before each sequence); ``fps``: its frame rate, if known."""
 
     @abc.abstractmethod
     def update(self, image: Optional[np.ndarray], detections: np.ndarray

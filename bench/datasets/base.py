@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Sequence as Seq, Union
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Union
 
 from ..core.errors import UnknownNameError
 from ..core.registry import DATASETS
@@ -23,7 +23,7 @@ class Dataset:
     attribute names, ...). ``loader(name)`` builds one sequence.
     """
 
-    def __init__(self, name: str, protocol: str, names: Seq[str], loader: Callable[[str], object],
+    def __init__(self, name: str, protocol: str, names: Sequence[str], loader: Callable[[str], object],
                  root: Optional[Union[str, Path]] = None, meta: Optional[Dict[str, object]] = None):
         self.name = name
         self.protocol = protocol
@@ -53,7 +53,7 @@ class Dataset:
         for n in self._names:
             yield self[n]
 
-    def select(self, names: Optional[Seq[str]]) -> "Dataset":
+    def select(self, names: Optional[Sequence[str]]) -> "Dataset":
         """The same dataset restricted to ``names`` (in that order); unknown names raise.
 
         A name with ``*``, ``?`` or ``[`` is a shell-style pattern (``fnmatch``): it stands for

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core.errors import DataError, DatasetNotFoundError
 from ..core.registry import register_dataset
-from ..core.sequence import ImageFiles, Sequence
+from ..core.sequence import ImageFiles, SOTSequence
 from .base import Dataset
 from .sot_common import (apply_options, dataset_params, download_hint, image_size, invalid_gt_to_nan, read_boxes,
                          read_numbers, resolve_root)
@@ -65,14 +65,14 @@ def open_got10k(name: str, root=None, **options) -> Dataset:
     if not names:
         raise DataError("empty sequence list", path=list_file)
 
-    def load(seq: str) -> Sequence:
+    def load(seq: str) -> SOTSequence:
         return _load(seq, folder, split, hint)
 
     return Dataset(name, "got10k", names, load, root=folder,
                    meta={"settings": params, "split": split, "source": str(list_file)})
 
 
-def _load(seq: str, folder: Path, split: str, hint: str) -> Sequence:
+def _load(seq: str, folder: Path, split: str, hint: str) -> SOTSequence:
     sdir = folder / seq
     if not sdir.is_dir():
         raise DatasetNotFoundError(f"GOT-10k sequence '{seq}' not found (select the sequences you have with "
@@ -114,7 +114,7 @@ def _load(seq: str, folder: Path, split: str, hint: str) -> Sequence:
         size = image_size(images[0])
     frames = ImageFiles(images[:n]) if images else None
     attrs = tuple(info[k] for k in ("object_class", "motion_class") if info.get(k))
-    return Sequence(seq, gt, frames=frames, flags=flags, attributes=attrs, image_size=size,
+    return SOTSequence(seq, gt, frames=frames, flags=flags, attributes=attrs, image_size=size,
                     meta={"cover": raw_cover, "info": info, "invalid_gt_frames": n_bad, "source": str(gt_file),
                           "warnings": warnings})
 

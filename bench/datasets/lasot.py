@@ -21,7 +21,7 @@ import numpy as np
 
 from ..core.errors import DataError, DatasetNotFoundError
 from ..core.registry import register_dataset
-from ..core.sequence import ImageFiles, Sequence
+from ..core.sequence import ImageFiles, SOTSequence
 from .base import Dataset
 from .sot_common import (apply_options, dataset_params, download_hint, invalid_gt_to_nan, read_boxes,
                          read_data_yaml, read_flags, resolve_root)
@@ -39,7 +39,7 @@ def open_lasot(name: str = "lasot", root=None, **options) -> Dataset:
         raise DatasetNotFoundError(f"{name}: no LaSOT test sequence folder (<cls>/<cls>-<n>/) in the root",
                                    path=root, hint=hint)
 
-    def load(seq: str) -> Sequence:
+    def load(seq: str) -> SOTSequence:
         return _load(seq, root, hint)
 
     return Dataset(name, "ope", names, load, root=root, meta={"settings": params, "source": str(root)})
@@ -51,7 +51,7 @@ def _seq_dir(root: Path, seq: str) -> Path:
     return nested if nested.is_dir() or not (root / seq).is_dir() else root / seq
 
 
-def _load(seq: str, root: Path, hint: str) -> Sequence:
+def _load(seq: str, root: Path, hint: str) -> SOTSequence:
     sdir = _seq_dir(root, seq)
     if not sdir.is_dir():
         raise DatasetNotFoundError(f"LaSOT sequence '{seq}' not found (select the sequences you have with "
@@ -72,7 +72,7 @@ def _load(seq: str, root: Path, hint: str) -> Sequence:
         else None
     if frames is not None and not paths[-1].is_file():
         raise DataError(f"frame {n} of {n} is missing", path=paths[-1])
-    return Sequence(seq, gt, frames=frames, flags=flags, attributes=(seq.rsplit("-", 1)[0],),
+    return SOTSequence(seq, gt, frames=frames, flags=flags, attributes=(seq.rsplit("-", 1)[0],),
                     meta={"nlp": nlp, "invalid_gt_frames": n_bad, "source": str(gt_file), "warnings": []})
 
 

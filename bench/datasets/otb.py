@@ -8,7 +8,7 @@ Two sources under ``<root>`` (``--root``; default in ``configs/datasets/<name>.y
   ``Skating2-1/-2`` and ``Human4-2`` (``Human4``'s ``.1`` file is empty).
 * a pysot-style JSON ``<root>/OTB100.json`` (``video_dir``, ``img_names``, ``gt_rect``,
   ``attr``) -- used when present. Images are optional: evaluation works on a root with
-  annotations only (``Sequence.frames`` is then None).
+  annotations only (``SOTSequence.frames`` is then None).
 
 Sequence lists, frame ranges (David 300-770, Tiger1 6-354, BlurCar1 247-988, BlurCar3
 3-359, BlurCar4 18-397, Football1 1-74, Freeman3 1-460, Freeman4 1-283, Diving 1-215),
@@ -33,7 +33,7 @@ import numpy as np
 
 from ..core.errors import DataError, DatasetNotFoundError
 from ..core.registry import register_dataset
-from ..core.sequence import ImageFiles, Sequence
+from ..core.sequence import ImageFiles, SOTSequence
 from .base import Dataset
 from .sot_common import (apply_options, dataset_params, download_hint, invalid_gt_to_nan, read_boxes, read_data_yaml,
                          resolve_root)
@@ -67,7 +67,7 @@ def open_otb(name: str, root=None, **options) -> Dataset:
             raise DataError(f"unreadable OTB JSON ({exc})", path=json_file) from None
         by_key = {k.lower().replace("_", "-"): k for k in index}
 
-        def load(seq: str) -> Sequence:
+        def load(seq: str) -> SOTSequence:
             key = by_key.get(seq.lower())
             if key is None:
                 raise DatasetNotFoundError(f"sequence '{seq}' is not in {json_file.name}", path=json_file, hint=hint)
@@ -78,7 +78,7 @@ def open_otb(name: str, root=None, **options) -> Dataset:
                 f"{name}: no OTB sequence folder (<Seq>/img + groundtruth_rect.txt) and no OTB100.json in the root",
                 path=root, hint=hint)
 
-        def load(seq: str) -> Sequence:
+        def load(seq: str) -> SOTSequence:
             return _from_folder(seq, root, seq_meta[seq], attr_names, hint)
 
     meta = {"settings": params, "source": "json" if json_file else "folders", "attribute_names": attr_names,
@@ -95,7 +95,7 @@ def _frames(paths: List[Path]) -> Optional[ImageFiles]:
 
 
 def _from_json(seq: str, entry: Dict[str, Any], root: Path, path: Path, info: Dict[str, Any],
-               attr_names: Dict[str, str]) -> Sequence:
+               attr_names: Dict[str, str]) -> SOTSequence:
     try:
         gt = np.asarray(entry["gt_rect"], dtype=np.float64)
         img_names = list(entry["img_names"])
@@ -107,12 +107,12 @@ def _from_json(seq: str, entry: Dict[str, Any], root: Path, path: Path, info: Di
         raise DataError(f"sequence '{seq}': {len(img_names)} img_names for {len(gt)} gt_rect rows", path=path)
     gt, n_bad = invalid_gt_to_nan(gt)
     paths = [root / p for p in img_names]
-    return Sequence(seq, gt, frames=_frames(paths), attributes=_attributes(info, attr_names),
+    return SOTSequence(seq, gt, frames=_frames(paths), attributes=_attributes(info, attr_names),
                     meta={"invalid_gt_frames": n_bad, "first_frame": info["frames"][0], "source": str(path),
                           "warnings": []})
 
 
-def _from_folder(seq: str, root: Path, info: Dict[str, Any], attr_names: Dict[str, str], hint: str) -> Sequence:
+def _from_folder(seq: str, root: Path, info: Dict[str, Any], attr_names: Dict[str, str], hint: str) -> SOTSequence:
     folder = root / info["folder"]
     if not folder.is_dir():
         raise DatasetNotFoundError(f"OTB sequence '{seq}' not found (select the sequences you have with "
@@ -138,7 +138,7 @@ def _from_folder(seq: str, root: Path, info: Dict[str, Any], attr_names: Dict[st
     gt, n_bad = invalid_gt_to_nan(gt)
     digits = int(info["digits"])
     paths = [folder / "img" / f"{i:0{digits}d}.jpg" for i in range(first, last + 1)]
-    return Sequence(seq, gt, frames=_frames(paths), attributes=_attributes(info, attr_names),
+    return SOTSequence(seq, gt, frames=_frames(paths), attributes=_attributes(info, attr_names),
                     meta={"invalid_gt_frames": n_bad, "first_frame": first, "source": str(gt_file),
                           "warnings": warnings})
 

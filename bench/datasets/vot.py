@@ -38,7 +38,7 @@ from ..core.boxes import xywh_to_poly
 from ..core.errors import DataError, DatasetNotFoundError
 from ..core.regions import Regions, as_regions, gt_extent_size
 from ..core.registry import register_dataset
-from ..core.sequence import ImageFiles, Sequence
+from ..core.sequence import ImageFiles, SOTSequence
 from .base import Dataset
 from .sot_common import apply_options, dataset_params, download_hint, image_size, read_numbers, resolve_root
 
@@ -63,7 +63,7 @@ def open_vot(name: str, root=None, **options) -> Dataset:
             raise DataError(f"unreadable VOT JSON ({exc})", path=json_file) from None
         names = list(index)
 
-        def load(seq: str) -> Sequence:
+        def load(seq: str) -> SOTSequence:
             return _from_json(seq, index[seq], root, json_file)
         source = str(json_file)
     else:
@@ -75,7 +75,7 @@ def open_vot(name: str, root=None, **options) -> Dataset:
         if not names:
             raise DataError("empty sequence list", path=list_file)
 
-        def load(seq: str) -> Sequence:
+        def load(seq: str) -> SOTSequence:
             return _from_folder(seq, root, hint)
         source = str(list_file)
     interval = [int(v) for v in params["eao_interval"]]
@@ -84,7 +84,7 @@ def open_vot(name: str, root=None, **options) -> Dataset:
 
 
 def _regions_to_sequence(seq: str, regions: Regions, frames: Optional[ImageFiles], flags: Dict[str, np.ndarray],
-                         size: Optional[tuple], source: str, warnings: List[str]) -> Sequence:
+                         size: Optional[tuple], source: str, warnings: List[str]) -> SOTSequence:
     n = len(regions)
     if n == 0:
         raise DataError(f"sequence '{seq}' has no ground truth", path=source)
@@ -103,13 +103,13 @@ def _regions_to_sequence(seq: str, regions: Regions, frames: Optional[ImageFiles
         r4 = regions.sizes == 4
         polygons[r4] = xywh_to_poly(regions.values[r4, :4])
     attrs = tuple(t for t in TAGS if t in flags and flags[t].any())
-    return Sequence(seq, boxes, frames=frames, polygons=polygons, flags=flags, attributes=attrs,
+    return SOTSequence(seq, boxes, frames=frames, polygons=polygons, flags=flags, attributes=attrs,
                     image_size=tuple(int(v) for v in size),
                     meta={"regions": regions, "image_size_source": size_source, "source": source,
                           "warnings": warnings})
 
 
-def _from_json(seq: str, entry: Dict[str, Any], root: Path, path: Path) -> Sequence:
+def _from_json(seq: str, entry: Dict[str, Any], root: Path, path: Path) -> SOTSequence:
     try:
         regions = as_regions([list(map(float, r)) for r in entry["gt_rect"]])
         img_names = list(entry.get("img_names", []))
@@ -133,7 +133,7 @@ def _from_json(seq: str, entry: Dict[str, Any], root: Path, path: Path) -> Seque
     return _regions_to_sequence(seq, regions, frames, flags, size, str(path), [])
 
 
-def _from_folder(seq: str, root: Path, hint: str) -> Sequence:
+def _from_folder(seq: str, root: Path, hint: str) -> SOTSequence:
     folder = root / seq
     if not folder.is_dir():
         raise DatasetNotFoundError(f"VOT sequence '{seq}' not found (select the sequences you have with "

@@ -15,7 +15,7 @@ Results are TrackEval's field dicts (``CLR_TP``, ``MOTA``, ...).
 """
 from __future__ import annotations
 
-from typing import Dict, Sequence as Seq
+from typing import Dict, Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -148,7 +148,7 @@ def clear(data: MOTEvalData, threshold: float = 0.5) -> Dict[str, float]:
     return compute_final_fields(res)
 
 
-def combine_clear(results: Seq[Dict[str, float]]) -> Dict[str, float]:
+def combine_clear(results: Sequence[Dict[str, float]]) -> Dict[str, float]:
     """Combined CLEAR over sequences (TrackEval ``combine_sequences``: sum counts, recompute)."""
     res = {f: sum(r[f] for r in results) for f in SUMMED_FIELDS}
     return compute_final_fields(res)

@@ -20,7 +20,7 @@ same ``linear_sum_assignment`` on the same matrix as TrackEval.
 """
 from __future__ import annotations
 
-from typing import Dict, Sequence as Seq
+from typing import Dict, Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -169,7 +169,7 @@ def hota(data: MOTEvalData) -> Dict[str, object]:
     return compute_final_fields(res)
 
 
-def combine_hota(results: Seq[Dict[str, object]]) -> Dict[str, object]:
+def combine_hota(results: Sequence[Dict[str, object]]) -> Dict[str, object]:
     """Combined HOTA over sequences (TrackEval ``combine_sequences``): counts summed,
     AssA / AssRe / AssPr and LocA weighted by ``HOTA_TP``."""
     res: Dict[str, object] = {f: sum(r[f] for r in results) for f in INTEGER_ARRAY_FIELDS}

@@ -9,7 +9,7 @@ solved here on the ids that have any potential match). IDTP is that maximum;
 """
 from __future__ import annotations
 
-from typing import Dict, Sequence as Seq
+from typing import Dict, Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -47,7 +47,7 @@ def identity(data: MOTEvalData, threshold: float = 0.5) -> Dict[str, float]:
     return compute_final_fields(res)
 
 
-def combine_identity(results: Seq[Dict[str, float]]) -> Dict[str, float]:
+def combine_identity(results: Sequence[Dict[str, float]]) -> Dict[str, float]:
     """Combined Identity over sequences (TrackEval: sum IDTP / IDFN / IDFP, recompute)."""
     res = {f: sum(r[f] for r in results) for f in INTEGER_FIELDS}
     return compute_final_fields(res)

@@ -21,7 +21,7 @@ recomputed; AssA / LocA weighted by the HOTA TP counts).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence as Seq, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -70,7 +70,7 @@ def _counts(data: MOTEvalData) -> Dict[str, int]:
             "pred_ids": data.num_tracker_ids, "frames": data.num_timesteps}
 
 
-def combine(results: Seq[SeqResult]) -> SeqResult:
+def combine(results: Sequence[SeqResult]) -> SeqResult:
     """Combined field dicts over sequences (TrackEval ``combine_sequences``)."""
     return (combine_clear([r[0] for r in results]), combine_identity([r[1] for r in results]),
             combine_hota([r[2] for r in results]))
@@ -99,7 +99,7 @@ def evaluate_arrays(sequences: Dict[str, Tuple[np.ndarray, np.ndarray, int]], *,
 
 def evaluate_mot(dataset, results_dir: PathLike, tracker: Optional[str] = None,
                  preprocess: bool = True, *, root: Optional[PathLike] = None,
-                 sequences: Optional[Seq[str]] = None, threshold: Optional[float] = None,
+                 sequences: Optional[Sequence[str]] = None, threshold: Optional[float] = None,
                  raw: bool = False) -> Dict[str, object]:
     """Score one tracker's MOTChallenge result files against a ``"mot"`` dataset.
 

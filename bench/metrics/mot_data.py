@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Optional, Sequence as Seq, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -377,7 +377,7 @@ def candidate_conflicts(data: MOTEvalData, cand: np.ndarray) -> np.ndarray:
                            data.pair_tr[cand], data.num_timesteps)
 
 
-def as_preprocess(enabled: bool, distractor_classes: Seq[int] = (2, 7, 8, 12), eval_class: int = 1,
+def as_preprocess(enabled: bool, distractor_classes: Sequence[int] = (2, 7, 8, 12), eval_class: int = 1,
                   iou: float = 0.5) -> Optional[Preprocess]:
     """:class:`Preprocess` settings, or None for plain evaluation."""
     if not enabled:

@@ -16,7 +16,6 @@ continue; callers exit non-zero naming them. Times are the tracker's own
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import time
 import traceback
 from pathlib import Path
@@ -102,29 +101,16 @@ def _check_output(out, name: str, frame: int):
     return boxes, ids, scores
 
 
-def _reset(tracker: MOTTracker, fps: Optional[float]) -> None:
-    """``tracker.reset(fps=...)`` when the tracker's ``reset`` takes ``fps`` (ByteTrack scales its
-    lost-track buffer by it), plain ``reset()`` otherwise."""
-    try:
-        params = inspect.signature(tracker.reset).parameters
-    except (TypeError, ValueError):
-        params = {}
-    if "fps" in params:
-        tracker.reset(fps=fps)
-    else:
-        tracker.reset()
-
-
 def track_sequence(tracker: MOTTracker, seq: MOTSequence, frame_bar=None):
     """Run ``tracker`` over ``seq``: (rows (N, 7) ``frame, id, x, y, w, h, score``, seconds)."""
-    if seq.detections is None and getattr(tracker, "needs_detections", True):
+    if seq.detections is None and tracker.needs_detections:
         path = seq.meta.get("path")
         raise DataError(f"sequence '{seq.name}' has no public detections (det/det.txt)"
                         + ("" if path is None else f" in {path}"))
-    needs_images = bool(getattr(tracker, "needs_images", False))
+    needs_images = tracker.needs_images
     chunks: List[np.ndarray] = []
     t0 = time.perf_counter()
-    _reset(tracker, seq.fps)
+    tracker.reset(fps=seq.fps)
     seconds = time.perf_counter() - t0
     for t in range(len(seq)):
         image = seq.frame(t) if needs_images else None

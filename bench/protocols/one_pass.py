@@ -14,7 +14,7 @@ from typing import Optional
 import numpy as np
 
 from ..core.errors import BenchError
-from ..core.sequence import Sequence
+from ..core.sequence import SOTSequence
 from ..core.tracker import SOTTracker
 
 
@@ -48,7 +48,7 @@ def check_box(box, name: str, frame: int) -> np.ndarray:
     return b
 
 
-def run_one_pass(tracker: SOTTracker, seq: Sequence, frame_bar: Optional[object] = None) -> OnePassResult:
+def run_one_pass(tracker: SOTTracker, seq: SOTSequence, frame_bar: Optional[object] = None) -> OnePassResult:
     """Run ``tracker`` over ``seq`` once. ``frame_bar`` (a tqdm bar or None) is advanced per frame."""
     n = len(seq)
     boxes = np.empty((n, 4), dtype=np.float64)

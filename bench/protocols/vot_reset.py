@@ -23,7 +23,7 @@ from typing import Callable, List, Optional
 
 import numpy as np
 
-from ..core.sequence import Sequence
+from ..core.sequence import SOTSequence
 from ..core.tracker import SOTTracker
 from .one_pass import check_box
 
@@ -86,11 +86,11 @@ def repetitions(tracker: SOTTracker, settings: VOTSettings = VOTSettings()) -> i
             else settings.repetitions_stochastic)
 
 
-def _gt_region(seq: Sequence, i: int) -> np.ndarray:
+def _gt_region(seq: SOTSequence, i: int) -> np.ndarray:
     return seq.polygons[i] if seq.polygons is not None else seq.gt[i]
 
 
-def run_supervised(tracker: SOTTracker, seq: Sequence, *, settings: VOTSettings = VOTSettings(),
+def run_supervised(tracker: SOTTracker, seq: SOTSequence, *, settings: VOTSettings = VOTSettings(),
                    overlap: Optional[OverlapFn] = None, frame_bar: Optional[object] = None) -> VOTRunResult:
     """One supervised run of ``tracker`` over ``seq`` (see the module docstring)."""
     overlap = overlap or default_overlap
@@ -132,7 +132,7 @@ def run_supervised(tracker: SOTTracker, seq: Sequence, *, settings: VOTSettings 
     return VOTRunResult(boxes, codes, times)
 
 
-def run_vot(tracker: SOTTracker, seq: Sequence, *, seed: int = 0, settings: VOTSettings = VOTSettings(),
+def run_vot(tracker: SOTTracker, seq: SOTSequence, *, seed: int = 0, settings: VOTSettings = VOTSettings(),
             overlap: Optional[OverlapFn] = None, frame_bar: Optional[object] = None) -> List[VOTRunResult]:
     """All repetitions of the supervised run (15 for stochastic trackers, 1 otherwise), reseeded ``seed + r``."""
     runs = []

@@ -45,7 +45,7 @@ class Sort(MOTTracker):
         self.kf = SortKalman()
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, fps: Optional[float] = None) -> None:
         self.frame_count = 0
         self._next_id = 1
         self.mean = np.zeros((0, 7))

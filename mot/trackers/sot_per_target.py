@@ -92,7 +92,7 @@ class SOTPerTarget(MOTTracker):
         self.timing = {"sot": 0.0, "frames": 0}
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, fps: Optional[float] = None) -> None:
         self.batch = self.sot.batch()
         self.frame = 0
         self._next_id = 1

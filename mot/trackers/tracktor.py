@@ -154,7 +154,7 @@ class Tracktor(MOTTracker):
         self.reid: Optional[ClassifierReID] = None
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, fps: Optional[float] = None) -> None:
         self.pos = np.zeros((0, 4))          # active tracks, xyxy
         self.ids = np.zeros(0, np.int64)
         self.score = np.zeros(0)

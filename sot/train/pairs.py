@@ -25,7 +25,7 @@ Every draw comes from the ``numpy.random.Generator`` passed in (deterministic).
 from __future__ import annotations
 
 import dataclasses
-from typing import List, Optional, Sequence as Seq, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -64,8 +64,8 @@ class Pair:
     others: Optional[np.ndarray] = None   # (M, 4) look-alike cx, cy, w, h in x-crop pixels (hard negatives)
 
 
-def warp_crop(image: np.ndarray, center: Seq[float], side: Tuple[float, float], out: int,
-              pad: Seq[float]) -> np.ndarray:
+def warp_crop(image: np.ndarray, center: Sequence[float], side: Tuple[float, float], out: int,
+              pad: Sequence[float]) -> np.ndarray:
     """Crop a ``side = (sw, sh)`` image-pixel window centred at ``center`` (continuous) to ``out`` x ``out``."""
     sx, sy = out / side[0], out / side[1]
     m = np.array([[sx, 0, out / 2 - sx * center[0]], [0, sy, out / 2 - sy * center[1]]], dtype=np.float64)
@@ -79,7 +79,7 @@ def warp_crop(image: np.ndarray, center: Seq[float], side: Tuple[float, float], 
 class PairSampler:
     """Draws :class:`Pair` s from video sequences (lazy frames)."""
 
-    def __init__(self, sequences: Seq[object], cfg: PairConfig):
+    def __init__(self, sequences: Sequence[object], cfg: PairConfig):
         self.cfg = cfg
         self.seqs = list(sequences)
         self.valid: List[np.ndarray] = []
@@ -249,7 +249,7 @@ def _scale_intensity(img: np.ndarray, gain: float) -> np.ndarray:
     return cv2.convertScaleAbs(img, alpha=float(gain))
 
 
-def batch_tensors(pairs: Seq[Pair]):
+def batch_tensors(pairs: Sequence[Pair]):
     """Stack pairs into float (B, 3, E, E) / (B, 3, S, S) 0-255 tensors (channels_last)."""
     import torch
 

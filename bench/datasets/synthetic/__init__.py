@@ -15,7 +15,7 @@ written by :func:`export` (OTB layout for ``synthetic``, MOTChallenge layout for
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional, Sequence as Seq, Union
+from typing import Optional, Sequence, Union
 
 from ...core.errors import ConfigError
 from ...core.registry import register_dataset
@@ -43,7 +43,7 @@ def _no_generation_options(name: str, options: dict, config, overrides) -> None:
 @register_dataset("synthetic", protocol="ope", config="datasets/synthetic.yaml",
                   description="procedural single-object benchmark (no download)")
 def open_synthetic(root: Optional[PathLike] = None, *, config: Optional[PathLike] = None,
-                   overrides: Seq[str] = (), **options) -> Dataset:
+                   overrides: Sequence[str] = (), **options) -> Dataset:
     """Open the single-object benchmark. Options: ``split`` ("test" / "train"),
     ``num_sequences``, ``length`` (frames), ``size`` ((W, H) pixels), ``seed``; ``config`` a
     YAML file and ``overrides`` ``key=value`` strings for any generator parameter."""
@@ -66,7 +66,7 @@ def open_synthetic(root: Optional[PathLike] = None, *, config: Optional[PathLike
 @register_dataset("synthetic-mot", protocol="mot", config="datasets/synthetic-mot.yaml",
                   description="procedural multi-object benchmark with simulated public detections")
 def open_synthetic_mot(root: Optional[PathLike] = None, *, config: Optional[PathLike] = None,
-                       overrides: Seq[str] = (), **options) -> Dataset:
+                       overrides: Sequence[str] = (), **options) -> Dataset:
     """Open the multi-object benchmark (same options as :func:`open_synthetic`)."""
     from .mot import make_mot_sequence, mot_sequence_names
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Dict, List, Literal, Optional, Sequence as Seq, Tuple, Union
+from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple, Union
 
 from ...core.config import load_config
 from ...core.errors import ConfigError
@@ -150,7 +150,7 @@ _OPTION_KEYS = ("split", "num_sequences", "length", "size", "seed")
 
 
 def load(cls, config_name: str, options: Dict[str, Any], config_file: Optional[Union[str, Path]] = None,
-         overrides: Seq[str] = ()) -> Any:
+         overrides: Sequence[str] = ()) -> Any:
     """Build ``cls`` from ``configs/<config_name>``, an optional user file, ``--set``-style
     overrides and the dataset options (``split``, ``num_sequences``, ``length``, ``size``, ``seed``)."""
     files: List[Optional[Path]] = []

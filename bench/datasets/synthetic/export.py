@@ -29,7 +29,7 @@ import numpy as np
 from ...core.boxes import xywh_to_poly
 from ...core.errors import BenchError, DataError, DatasetNotFoundError
 from ...core.io import atomic_write_text
-from ...core.sequence import ImageFiles, MOTSequence, Sequence
+from ...core.sequence import ImageFiles, MOTSequence, SOTSequence
 from ..base import Dataset
 
 PathLike = Union[str, Path]
@@ -77,8 +77,8 @@ def _jsonable(v):
     return v
 
 
-def _sot_only(seq, fmt: str) -> Sequence:
-    if not isinstance(seq, Sequence):
+def _sot_only(seq, fmt: str) -> SOTSequence:
+    if not isinstance(seq, SOTSequence):
         raise BenchError(f"export format '{fmt}' needs single-object sequences; '{seq.name}' is "
                          f"{type(seq).__name__} (use --format mot)")
     if seq.frames is None:
@@ -141,7 +141,7 @@ def _parse_numbers(path: Path, ncols: Optional[Iterable[int]] = None) -> np.ndar
     return np.asarray(rows, np.float64).reshape(len(rows), width or 0)
 
 
-def _read_otb_sequence(d: Path) -> Sequence:
+def _read_otb_sequence(d: Path) -> SOTSequence:
     gt_path = d / "groundtruth_rect.txt"
     gt = _parse_numbers(gt_path, ncols=(4,))
     n = len(gt)
@@ -180,7 +180,7 @@ def _read_otb_sequence(d: Path) -> Sequence:
     if size is None and frames is not None:
         h, w = frames[0].shape[:2]
         size = (w, h)
-    return Sequence(name=d.name, gt=gt, frames=frames, flags=flags, attributes=attrs,
+    return SOTSequence(name=d.name, gt=gt, frames=frames, flags=flags, attributes=attrs,
                     image_size=tuple(size) if size is not None else None, meta=dict(meta))
 
 

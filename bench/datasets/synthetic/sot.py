@@ -24,7 +24,7 @@ from typing import Dict, List, Set, Tuple
 
 import numpy as np
 
-from ...core.sequence import GeneratedFrames, Sequence
+from ...core.sequence import GeneratedFrames, SOTSequence
 from . import textures
 from .config import PRIMARIES, SyntheticConfig
 from .scene import (Look, Scene, SceneObject, Track, coverage, fold, full_boxes, region_polygons,
@@ -419,7 +419,7 @@ def _acceptable(cfg: SyntheticConfig, scene: Scene, m: Dict, primary: str) -> bo
     return bool(m["flags"]["absent"].mean() < 0.5)
 
 
-def make_sequence(cfg: SyntheticConfig, split: str, index: int, name: str = "") -> Sequence:
+def make_sequence(cfg: SyntheticConfig, split: str, index: int, name: str = "") -> SOTSequence:
     """Sequence ``index`` of ``split`` (lazy frames, parameters and labels computed now)."""
     ss = seed_sequence(cfg.seed, split, index)
     rng = np.random.default_rng(ss)
@@ -445,5 +445,5 @@ def make_sequence(cfg: SyntheticConfig, split: str, index: int, name: str = "") 
         "scene": scene,
     }
     frames = GeneratedFrames(scene.length, functools.partial(render_frame, scene))  # picklable
-    return Sequence(name=name, gt=m["gt"], frames=frames, flags=m["flags"], attributes=m["attributes"],
+    return SOTSequence(name=name, gt=m["gt"], frames=frames, flags=m["flags"], attributes=m["attributes"],
                     image_size=tuple(scene.size), meta=meta)
