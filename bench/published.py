@@ -138,6 +138,20 @@ def load_published(path: Union[str, Path]) -> PublishedTable:
 Evaluator = Callable[[str, Path], Dict[str, Any]]
 
 
+def published_path(text: str) -> Path:
+    """A published table: a file path, or a name under ``configs/published/`` (``otb100``)."""
+    from .core.registry import configs_dir
+
+    p = Path(text)
+    if p.is_file():
+        return p
+    cand = configs_dir() / "published" / (text if text.endswith(".yaml") else text + ".yaml")
+    if cand.is_file():
+        return cand
+    known = sorted(q.stem for q in (configs_dir() / "published").glob("*.yaml"))
+    raise UnknownNameError("published table", text, known)
+
+
 def compare(table: PublishedTable, results_root: Union[str, Path], evaluate: Evaluator,
             trackers: Optional[Sequence[str]] = None) -> List[Row]:
     """Compare each entry with ``evaluate(results_name, results_root / results_name)['metrics']``.

@@ -407,11 +407,6 @@ def register_protocol(name: str, *, kind: str, description: str = ""):
     return PROTOCOLS.register(name, kind=kind, description=description)
 
 
-def register_loader(name: str, *, description: str = ""):
-    """Register a dataset loader class (:class:`bench.datasets.base.Loader`)."""
-    return LOADERS.register(name, description=description)
-
-
 def register_dataset(name: str, *, protocol: str, loader: Optional[str] = None, config: Optional[str] = None,
                      description: str = ""):
     """Declare a dataset from code (third-party packages; built-in datasets are YAML files

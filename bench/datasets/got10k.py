@@ -21,14 +21,13 @@ from typing import Dict, List
 
 import numpy as np
 
-from ..core.errors import DataError, DatasetNotFoundError
-from ..core.registry import register_dataset
-from ..core.sequence import ImageFiles, SOTSequence
-from .base import Dataset
-from .sot_common import (apply_options, dataset_params, download_hint, image_size, invalid_gt_to_nan, read_boxes,
-                         read_numbers, resolve_root)
+import dataclasses
 
-SPLITS = {"got10k-val": "val", "got10k-train": "train", "got10k-test": "test"}
+from ..core.errors import DataError, DatasetNotFoundError
+from ..core.sequence import ImageFiles, SOTSequence
+from .base import Dataset, LoaderParams, download_hint, register_loader, resolve_root
+from .sot_common import image_size, invalid_gt_to_nan, read_boxes, read_numbers
+
 LABELS = ("absence", "cover", "cut_by_image")
 
 
@@ -48,11 +47,18 @@ def read_meta_info(path: Path) -> Dict[str, str]:
     return out
 
 
-def open_got10k(name: str, root=None, **options) -> Dataset:
-    params, _ = dataset_params(name)
-    params = apply_options(params, options, name)
+@dataclasses.dataclass
+class GOT10kParams(LoaderParams):
+    #: the split folder: train, val or test (the test split gives the first box only)
+    split: str = "val"
+
+
+@register_loader("got10k", params=GOT10kParams, description="GOT-10k split folders (list.txt, labels, meta_info.ini)")
+def open_got10k(name: str, params: GOT10kParams, root=None) -> Dataset:
     base = resolve_root(root, params, name)
-    split = SPLITS[name]
+    split = params.split
+    if split not in ("train", "val", "test"):
+        raise DataError(f"{name}: split must be train, val or test, not {split!r}")
     hint = download_hint(params, name)
     folder = base if (base / "list.txt").is_file() and base.name == split else base / split
     list_file = folder / "list.txt"
@@ -68,8 +74,7 @@ def open_got10k(name: str, root=None, **options) -> Dataset:
     def load(seq: str) -> SOTSequence:
         return _load(seq, folder, split, hint)
 
-    return Dataset(name, "got10k", names, load, root=folder,
-                   meta={"settings": params, "split": split, "source": str(list_file)})
+    return Dataset(name, names, load, root=folder, has_gt=None if split != "test" else False)
 
 
 def _load(seq: str, folder: Path, split: str, hint: str) -> SOTSequence:
@@ -117,15 +122,3 @@ def _load(seq: str, folder: Path, split: str, hint: str) -> SOTSequence:
     return SOTSequence(seq, gt, frames=frames, flags=flags, attributes=attrs, image_size=size,
                     meta={"cover": raw_cover, "info": info, "invalid_gt_frames": n_bad, "source": str(gt_file),
                           "warnings": warnings})
-
-
-def _register(name: str) -> None:
-    def opener(root=None, **options):
-        return open_got10k(name, root, **options)
-
-    opener.__doc__ = f"GOT-10k {SPLITS[name]} split (AO / SR pooled over frames)."
-    register_dataset(name, protocol="got10k", config=f"datasets/{name}.yaml")(opener)
-
-
-for _n in SPLITS:
-    _register(_n)

@@ -4,7 +4,7 @@ Layout: ``<root>/<cls>/<cls>-<n>/`` with ``img/00000001.jpg ...``, ``groundtruth
 (``x,y,w,h`` per line, comma separated), ``full_occlusion.txt`` and ``out_of_view.txt``
 (one line of comma separated 0/1 per frame) and ``nlp.txt``. A flat
 ``<root>/<cls>-<n>/`` layout is accepted too. The test list is data in
-``configs/datasets/lasot-sequences.yaml``.
+``configs/datasets/lists/lasot.yaml``.
 
 Sequences: ``gt`` (N, 4), ``flags["full_occlusion"]``, ``flags["out_of_view"]``
 (the one-pass evaluator treats flagged frames as frames without a visible target:
@@ -14,35 +14,45 @@ the object class.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Dict
 
 import numpy as np
 
 from ..core.errors import DataError, DatasetNotFoundError
-from ..core.registry import register_dataset
 from ..core.sequence import ImageFiles, SOTSequence
-from .base import Dataset
-from .sot_common import (apply_options, dataset_params, download_hint, invalid_gt_to_nan, read_boxes,
-                         read_data_yaml, read_flags, resolve_root)
+from .base import Dataset, LoaderParams, download_hint, register_loader, resolve_root
+from .sot_common import invalid_gt_to_nan, read_boxes, read_data_yaml, read_flags
 
 FLAGS = ("full_occlusion", "out_of_view")
 
 
-def open_lasot(name: str = "lasot", root=None, **options) -> Dataset:
-    params, _ = dataset_params(name)
-    params = apply_options(params, options, name)
+@dataclasses.dataclass
+class LaSOTParams(LoaderParams):
+    #: the sequence lists, a YAML file under configs/datasets/
+    lists: str = "lists/lasot.yaml"
+    #: the list of that file to use
+    split: str = "test"
+
+
+@register_loader("lasot", params=LaSOTParams, description="LaSOT <cls>/<cls>-<n>/ folders (also LaSOT-ext)")
+def open_lasot(name: str, params: LaSOTParams, root=None) -> Dataset:
     root = resolve_root(root, params, name)
     hint = download_hint(params, name)
-    names = list(read_data_yaml("lasot-sequences.yaml")[params.get("split", "test")])
+    lists = read_data_yaml(params.lists)
+    if params.split not in lists:
+        raise DataError(f"{name}: no list '{params.split}' in configs/datasets/{params.lists}; "
+                        f"known: {', '.join(sorted(lists))}")
+    names = list(lists[params.split])
     if not any(_seq_dir(root, s).is_dir() for s in names):
-        raise DatasetNotFoundError(f"{name}: no LaSOT test sequence folder (<cls>/<cls>-<n>/) in the root",
+        raise DatasetNotFoundError(f"{name}: no LaSOT {params.split} sequence folder (<cls>/<cls>-<n>/) in the root",
                                    path=root, hint=hint)
 
     def load(seq: str) -> SOTSequence:
         return _load(seq, root, hint)
 
-    return Dataset(name, "ope", names, load, root=root, meta={"settings": params, "source": str(root)})
+    return Dataset(name, names, load, root=root)
 
 
 def _seq_dir(root: Path, seq: str) -> Path:
@@ -74,9 +84,3 @@ def _load(seq: str, root: Path, hint: str) -> SOTSequence:
         raise DataError(f"frame {n} of {n} is missing", path=paths[-1])
     return SOTSequence(seq, gt, frames=frames, flags=flags, attributes=(seq.rsplit("-", 1)[0],),
                     meta={"nlp": nlp, "invalid_gt_frames": n_bad, "source": str(gt_file), "warnings": []})
-
-
-@register_dataset("lasot", protocol="ope", config="datasets/lasot.yaml")
-def _open(root=None, **options) -> Dataset:
-    """LaSOT test split (protocol II, 280 sequences), one-pass evaluation."""
-    return open_lasot("lasot", root, **options)

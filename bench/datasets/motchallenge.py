@@ -1,19 +1,25 @@
-"""MOTChallenge datasets: ``mot15``, ``mot16``, ``mot17``, ``mot20`` (protocol ``"mot"``).
+"""MOTChallenge-style datasets, declared by YAML alone: MOT15/16/17/20, DanceTrack, SportsMOT, ...
 
 Layout (the official zip files unpacked)::
 
-    <root>/train/<seq>/seqinfo.ini        sequence length, frame rate, image size
-    <root>/train/<seq>/img1/000001.jpg    frames (any subset may be present)
-    <root>/train/<seq>/gt/gt.txt          frame, id, x, y, w, h, zero_marked, class, visibility
-    <root>/train/<seq>/det/det.txt        frame, -1, x, y, w, h, score (rows in any frame order)
-    <root>/test/<seq>/...                 same, without gt/
+    <root>/<split>/<seq>/seqinfo.ini        sequence length, frame rate, image size
+    <root>/<split>/<seq>/img1/000001.jpg    frames (any subset may be present)
+    <root>/<split>/<seq>/gt/gt.txt          frame, id, x, y, w, h, zero_marked, class, visibility
+    <root>/<split>/<seq>/det/det.txt        frame, -1, x, y, w, h, score (rows in any frame order)
 
-Options (also settable in ``configs/datasets/<name>.yaml``):
+Everything that differs between benchmarks is a loader parameter in the dataset's YAML
+(:class:`MOTChallengeParams`): the split folders (``train``/``test``, DanceTrack's
+``train``/``val``/``test``), the detector copies of a sequence (MOT17's ``-DPM``,
+``-FRCNN``, ``-SDP``), where the public detections are (none for DanceTrack); the
+evaluation preprocessing (distractor classes, MOT20's extra class, none for MOT15) is
+in the YAML's ``settings`` (:class:`bench.protocols.mot.MOTSettings`).
 
-* ``split``: ``train`` (default), ``test`` or ``all`` (both, train first).
-* ``detections`` (MOT17 only): ``FRCNN``, ``DPM`` or ``SDP`` keeps that copy of each
-  sequence (7 sequences); ``None`` (default) keeps every copy present (21 on train), which
-  is what the MOTChallenge evaluation covers.
+Options (``--dataset-option``):
+
+* ``split``: one of ``splits`` (default ``train``) or ``all`` (every split folder present).
+* ``detections``: ``FRCNN``, ``DPM`` or ``SDP`` keeps that copy of each sequence of a
+  benchmark with ``detectors`` (MOT17: 7 sequences); None (default) keeps every copy
+  present (21 on MOT17 train), which is what the MOTChallenge evaluation covers.
 * ``frames``: ``all`` (default) keeps the length from ``seqinfo.ini``; ``available`` cuts
   each sequence to the leading frames whose images exist (gt and detections beyond are
   dropped), for running image-based trackers on partial downloads.
@@ -25,26 +31,22 @@ images in ``img1/``, else the largest frame number in ``gt.txt`` / ``det.txt``; 
 frame rate defaults to 30 and the image size to the first image's size (None without
 images).
 
-Text files are parsed by :func:`read_mot_text` (comma separated; whitespace separated
-and trailing commas tolerated); malformed rows raise :class:`DataError` with file and line.
+Text files are parsed by :func:`bench.core.mot_text.read_mot_text`; malformed rows raise
+:class:`DataError` with file and line.
 """
 from __future__ import annotations
 
 import configparser
 import dataclasses
-import io
-import re
-import warnings
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Union
+from typing import Dict, List, Literal, Optional, Union
 
 import numpy as np
 
-from ..core.config import build, read_yaml, split_sources
 from ..core.errors import ConfigError, DataError, DatasetNotFoundError
-from ..core.registry import configs_dir, register_dataset
+from ..core.mot_text import check_rows, read_mot_text
 from ..core.sequence import ImageFiles, MOTSequence
-from .base import Dataset
+from .base import Dataset, LoaderParams, register_loader
 
 PathLike = Union[str, Path]
 
@@ -53,218 +55,43 @@ CLASS_IDS = {"pedestrian": 1, "person_on_vehicle": 2, "car": 3, "bicycle": 4, "m
              "non_mot_vehicle": 6, "static_person": 7, "distractor": 8, "occluder": 9,
              "occluder_on_ground": 10, "occluder_full": 11, "reflection": 12, "crowd": 13}
 
-MOT17_DETECTORS = ("DPM", "FRCNN", "SDP")
 
-_SPLIT_RE = re.compile(r"\s*,\s*|\s+")
-
-
-# ---------------------------------------------------------------- text files
-def _line_numbers(data: bytes) -> List[int]:
-    """1-based line numbers of the data rows (non-blank, not ``#`` comments) of a text file."""
-    out = []
-    for i, line in enumerate(data.decode("utf-8", errors="replace").splitlines()):
-        s = line.strip()
-        if s and not s.startswith("#"):
-            out.append(i + 1)
-    return out
-
-
-def line_of_row(path: Optional[PathLike], row: int) -> Optional[int]:
-    """1-based file line of data row ``row`` (0-based) of a MOT text file, or None."""
-    if path is None:
-        return None
-    try:
-        lines = _line_numbers(Path(path).read_bytes())
-    except OSError:
-        return None
-    return lines[row] if 0 <= row < len(lines) else None
-
-
-def _slow_parse(data: bytes, path: PathLike, min_cols: int) -> np.ndarray:
-    """Line-by-line parser with exact error locations (the fallback of :func:`read_mot_text`)."""
-    rows: List[List[float]] = []
-    ncols = None
-    for i, line in enumerate(data.decode("utf-8", errors="replace").splitlines()):
-        s = line.strip()
-        if not s or s.startswith("#"):
-            continue
-        fields = _SPLIT_RE.split(s)
-        while fields and fields[-1] == "":
-            fields.pop()
-        try:
-            vals = [float(f) for f in fields]
-        except ValueError:
-            bad = next(f for f in fields if not _is_float(f))
-            raise DataError(f"cannot read value {bad!r} as a number", path, i + 1) from None
-        if ncols is None:
-            ncols = len(vals)
-            if ncols < min_cols:
-                raise DataError(f"expected at least {min_cols} columns, found {ncols}", path, i + 1)
-        elif len(vals) != ncols:
-            raise DataError(f"wrong column count: {len(vals)} values where earlier rows have {ncols}",
-                            path, i + 1)
-        rows.append(vals)
-    if not rows:
-        return np.zeros((0, min_cols))
-    return np.asarray(rows, dtype=np.float64)
-
-
-def _is_float(s: str) -> bool:
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False
-
-
-def read_mot_text(path: PathLike, min_cols: int, cache: Optional[Dict[tuple, list]] = None,
-                  post: Optional[Callable[[np.ndarray], np.ndarray]] = None, tag: str = "") -> np.ndarray:
-    """Read a MOTChallenge text file as a float64 array (N, C) with ``C >= min_cols``, rows in file order.
-
-    An empty file gives ``(0, min_cols)``. ``post`` (validation, normalisation) is applied
-    to the parsed rows. Files with identical content are parsed (and post-processed) once
-    when a ``cache`` dict is given (MOT17's three copies share one ``gt.txt``): the
-    returned array is then shared and read-only; ``tag`` distinguishes different ``post``.
-    """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read file: {exc.strerror or exc}", path) from None
-    key = None
-    if cache is not None:  # files of equal size are compared byte for byte
-        key = (len(data), min_cols, tag)
-        for old_data, old_arr in cache.get(key, ()):
-            if old_data == data:
-                return old_arr
-    if not data.strip():
-        arr = np.zeros((0, min_cols))
-    else:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                arr = np.loadtxt(io.BytesIO(data), delimiter=",", dtype=np.float64, ndmin=2)
-        except ValueError:
-            arr = _slow_parse(data, path, min_cols)
-        if arr.shape[0] and arr.shape[1] < min_cols:
-            raise DataError(f"expected at least {min_cols} columns, found {arr.shape[1]}", path,
-                            line_of_row(path, 0))
-    if post is not None:
-        arr = post(arr)
-    if cache is not None:
-        arr.setflags(write=False)
-        cache.setdefault(key, []).append((data, arr))
-    return arr
-
-
-def _first_bad(mask: np.ndarray) -> int:
-    return int(np.flatnonzero(mask)[0])
-
-
-def check_rows(rows: np.ndarray, path: Optional[PathLike], *, what: str, length: Optional[int] = None,
-               check_ids: bool = True, unique: bool = True) -> None:
-    """Validate MOT rows ``frame, id, x, y, w, h, ...``: integer frames >= 1 (<= ``length``),
-    integer ids >= 0 (``check_ids``), finite boxes, one row per (frame, id) (``unique``).
-    Raises :class:`DataError` naming ``path`` and the line of the first bad row."""
-    if rows.shape[0] == 0:
-        return
-    f = rows[:, 0]
-    bad = ~np.isfinite(f) | (f != np.floor(f))
-    if bad.any():
-        i = _first_bad(bad)
-        raise DataError(f"{what}: frame number {rows[i, 0]!r} is not an integer", path, line_of_row(path, i))
-    bad = f < 1
-    if bad.any():
-        i = _first_bad(bad)
-        raise DataError(f"{what}: frame number {int(f[i])} < 1 (frames are 1-based)", path, line_of_row(path, i))
-    if length is not None:
-        bad = f > length
-        if bad.any():
-            i = _first_bad(bad)
-            raise DataError(f"{what}: frame {int(f[i])} is beyond the sequence length {length}",
-                            path, line_of_row(path, i))
-    box = rows[:, 2:6]
-    bad = ~np.isfinite(box).all(1)
-    if bad.any():
-        i = _first_bad(bad)
-        raise DataError(f"{what}: box {rows[i, 2:6].tolist()} is not finite", path, line_of_row(path, i))
-    if check_ids:
-        ids = rows[:, 1]
-        bad = ~np.isfinite(ids) | (ids != np.floor(ids)) | (ids < 0)
-        if bad.any():
-            i = _first_bad(bad)
-            raise DataError(f"{what}: id {rows[i, 1]!r} is not a non-negative integer", path,
-                            line_of_row(path, i))
-    if unique:
-        fi = f.astype(np.int64)
-        ii = rows[:, 1].astype(np.int64)
-        ii = ii - int(ii.min())  # non-negative keys (detections use id -1)
-        # a key in the file's own order (by frame or by id) makes the stable sort near linear
-        if np.all(fi[1:] >= fi[:-1]):
-            key = fi * (int(ii.max()) + 1) + ii
-        else:
-            key = ii * (int(fi.max()) + 1) + fi
-        order = np.argsort(key, kind="stable")
-        ks = key[order]
-        dup = np.flatnonzero(ks[1:] == ks[:-1])
-        if dup.size:
-            # report the first repeated row in file order, and where its twin is
-            second = order[dup + 1]
-            j = int(np.argmin(second))
-            i, first = int(second[j]), int(order[dup[j]])
-            raise DataError(f"{what}: id {int(rows[i, 1])} appears twice in frame {int(fi[i])} "
-                            f"(also on line {line_of_row(path, first)})", path, line_of_row(path, i))
-
-
-# ---------------------------------------------------------------- config
 @dataclasses.dataclass
-class MOTChallengeConfig:
-    """Settings of one MOTChallenge benchmark (``configs/datasets/<name>.yaml``)."""
+class MOTChallengeParams(LoaderParams):
+    """A MOTChallenge-layout benchmark (values in ``configs/datasets/<name>.yaml``)."""
 
+    #: the benchmark's name in messages (TrackEval ``BENCHMARK``)
     benchmark: str = "MOT17"
-    root: str = "data/MOT17"
-    download: str = "https://motchallenge.net/data/MOT17.zip"
+    #: the split folders the benchmark has
+    splits: List[str] = dataclasses.field(default_factory=lambda: ["train", "test"])
+    #: the split to open: one of ``splits`` or ``all``
     split: str = "train"
+    #: suffixes of the detector copies of a sequence (MOT17: DPM, FRCNN, SDP); empty: one copy each
+    detectors: List[str] = dataclasses.field(default_factory=list)
+    #: keep only the copies of this detector (one of ``detectors``); None: every copy
     detections: Optional[str] = None
-    frames: str = "all"
-    #: MOTChallenge preprocessing (TrackEval ``DO_PREPROC``); never applied to MOT15.
-    preprocess: bool = True
-    #: gt classes whose matched predictions are removed (TrackEval ``distractor_class_names``).
-    distractor_classes: List[int] = dataclasses.field(default_factory=lambda: [2, 7, 8, 12])
-    #: the evaluated class (pedestrian).
-    eval_class: int = 1
-    #: IoU for matching predictions to distractors (TrackEval ``matching_scores < 0.5 - eps``).
-    preprocess_iou: float = 0.5
-    #: CLEAR and Identity match threshold (TrackEval ``THRESHOLD``).
-    threshold: float = 0.5
+    #: public detections, relative to a sequence folder ("" when the benchmark has none)
+    detections_file: str = "det/det.txt"
+    #: ground truth, relative to a sequence folder
+    gt_file: str = "gt/gt.txt"
+    #: ``all``: lengths from seqinfo.ini; ``available``: cut to the leading frames whose images exist
+    frames: Literal["all", "available"] = "all"
 
-
-def load_motchallenge_config(name: str, options: Dict[str, object]) -> MOTChallengeConfig:
-    known = {f.name for f in dataclasses.fields(MOTChallengeConfig)}
-    for k in options:
-        if k not in known:
-            raise ConfigError(f"dataset '{name}': unknown option '{k}'; valid options: {', '.join(sorted(known))}")
-    path = configs_dir() / "datasets" / f"{name}.yaml"
-    tree = read_yaml(path)
-    values, _ = split_sources(tree.get("params", tree))
-    values.update({k: v for k, v in options.items()})
-    cfg = build(MOTChallengeConfig, values, f"{path} + options" if options else str(path))
-    if cfg.split not in ("train", "test", "all"):
-        raise ConfigError(f"dataset '{name}': split must be train, test or all, not {cfg.split!r}")
-    if cfg.frames not in ("all", "available"):
-        raise ConfigError(f"dataset '{name}': frames must be 'all' or 'available', not {cfg.frames!r}")
-    if cfg.detections is not None:
-        if cfg.benchmark != "MOT17":
-            raise ConfigError(f"dataset '{name}': the 'detections' option picks a MOT17 copy "
-                              f"({', '.join(MOT17_DETECTORS)}); {cfg.benchmark} has one copy per sequence")
-        det = str(cfg.detections).upper()
-        if det == "ALL":
-            det = None
-        elif det not in MOT17_DETECTORS:
-            raise ConfigError(f"dataset '{name}': detections must be one of {', '.join(MOT17_DETECTORS)} "
-                              f"(or all), not {cfg.detections!r}")
-        cfg = dataclasses.replace(cfg, detections=det)
-    return cfg
+    def __post_init__(self):
+        if self.split != "all" and self.split not in self.splits:
+            raise ValueError(f"split must be one of {', '.join(self.splits)} or all, not {self.split!r}")
+        if self.detections is not None:
+            if not self.detectors:
+                raise ValueError(f"the 'detections' option picks a detector copy; {self.benchmark} has one copy "
+                                 "per sequence")
+            det = str(self.detections).upper()
+            if det == "ALL":
+                self.detections = None
+            elif det not in [d.upper() for d in self.detectors]:
+                raise ValueError(f"detections must be one of {', '.join(self.detectors)} (or all), "
+                                 f"not {self.detections!r}")
+            else:
+                self.detections = det
 
 
 # ---------------------------------------------------------------- sequences
@@ -297,15 +124,15 @@ def _image_numbers(folder: Path, ext: str) -> List[int]:
     return sorted(nums)
 
 
-def load_sequence(seq_dir: Path, cfg: MOTChallengeConfig, cache: Optional[Dict[tuple, list]] = None
+def load_sequence(seq_dir: Path, cfg: MOTChallengeParams, cache: Optional[Dict[tuple, list]] = None
                   ) -> MOTSequence:
     """Build a :class:`MOTSequence` from one MOTChallenge sequence folder."""
     name = seq_dir.name
     ini_path = seq_dir / "seqinfo.ini"
-    gt_path = seq_dir / "gt" / "gt.txt"
-    det_path = seq_dir / "det" / "det.txt"
+    gt_path = seq_dir / cfg.gt_file
+    det_path = seq_dir / cfg.detections_file if cfg.detections_file else None
     meta: Dict[str, object] = {"benchmark": cfg.benchmark, "split": seq_dir.parent.name}
-    if cfg.benchmark == "MOT17" and "-" in name and name.rsplit("-", 1)[1] in MOT17_DETECTORS:
+    if "-" in name and name.rsplit("-", 1)[1] in cfg.detectors:
         meta["detector"] = name.rsplit("-", 1)[1]
 
     fps = 30.0
@@ -339,7 +166,7 @@ def load_sequence(seq_dir: Path, cfg: MOTChallengeConfig, cache: Optional[Dict[t
     if gt_path.is_file():
         gt = read_mot_text(gt_path, 7, cache, gt_post if known else None, f"gt{length}")
         meta["gt_path"] = str(gt_path)
-    if det_path.is_file():
+    if det_path is not None and det_path.is_file():
         det = read_mot_text(det_path, 6, cache, det_post if known else None, f"det{length}")
         meta["det_path"] = str(det_path)
 
@@ -408,58 +235,43 @@ def _normalise_det(det: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- datasets
-def _sequence_dirs(root: Path, cfg: MOTChallengeConfig) -> List[Path]:
-    splits = ["train", "test"] if cfg.split == "all" else [cfg.split]
+def _sequence_dirs(root: Path, p: MOTChallengeParams) -> List[Path]:
+    splits = list(p.splits) if p.split == "all" else [p.split]
     dirs: List[Path] = []
     for sp in splits:
         d = root / sp
         if not d.is_dir():
-            if cfg.split == "all":
+            if p.split == "all":
                 continue
-            raise DatasetNotFoundError(f"{cfg.benchmark}: no '{sp}' folder in {root}", d,
-                                       hint=f"expected <root>/{sp}/<sequence>/...; download {cfg.download}")
+            raise DatasetNotFoundError(f"{p.benchmark}: no '{sp}' folder in {root}", d,
+                                       hint=f"expected <root>/{sp}/<sequence>/...; download {p.download}")
         for s in sorted(d.iterdir()):
             if not s.is_dir() or s.name.startswith("."):
                 continue
-            if cfg.detections is not None and not s.name.upper().endswith("-" + cfg.detections):
+            if p.detections is not None and not s.name.upper().endswith("-" + p.detections):
                 continue
             dirs.append(s)
     return dirs
 
 
-def open_motchallenge(name: str, root: Optional[PathLike] = None, **options) -> Dataset:
-    """Open MOTChallenge benchmark ``name`` (``mot15``, ``mot16``, ``mot17``, ``mot20``)."""
-    cfg = load_motchallenge_config(name, options)
-    root_path = Path(root if root is not None else cfg.root).expanduser()
+@register_loader("motchallenge", params=MOTChallengeParams,
+                 description="MOTChallenge layout: <split>/<seq>/{seqinfo.ini, img1/, gt/gt.txt, det/det.txt}")
+def open_motchallenge(name: str, params: MOTChallengeParams, root: Optional[PathLike] = None) -> Dataset:
+    """Open a MOTChallenge-layout benchmark (``mot15``, ``mot17``, ``dancetrack``, ...)."""
+    if root is None and params.root is None:
+        raise DatasetNotFoundError(f"{name}: no dataset root given (use --root)",
+                                   hint=f"download {params.download}, unpack it and pass --root <folder>")
+    root_path = Path(root if root is not None else params.root).expanduser()
     if not root_path.is_dir():
-        raise DatasetNotFoundError(f"{cfg.benchmark} root not found: {root_path}", root_path,
-                                   hint=f"download {cfg.download}, unpack it and pass --root <folder>")
-    dirs = _sequence_dirs(root_path, cfg)
+        raise DatasetNotFoundError(f"{params.benchmark} root not found: {root_path}", root_path,
+                                   hint=f"download {params.download}, unpack it and pass --root <folder>")
+    dirs = _sequence_dirs(root_path, params)
     if not dirs:
-        what = f" with detections {cfg.detections}" if cfg.detections else ""
-        raise DatasetNotFoundError(f"{cfg.benchmark}: no sequence folders{what} under {root_path}/{cfg.split}",
-                                   root_path, hint=f"download {cfg.download}")
+        what = f" with detections {params.detections}" if params.detections else ""
+        raise DatasetNotFoundError(f"{params.benchmark}: no sequence folders{what} under {root_path}/{params.split}",
+                                   root_path, hint=f"download {params.download}")
     by_name = {d.name: d for d in dirs}
     if len(by_name) != len(dirs):
-        raise DataError(f"{cfg.benchmark}: the same sequence name appears in train and test", root_path)
+        raise DataError(f"{params.benchmark}: the same sequence name appears in two splits", root_path)
     cache: Dict[tuple, list] = {}
-    preprocess = bool(cfg.preprocess) and cfg.benchmark != "MOT15"
-    meta = {"benchmark": cfg.benchmark, "split": cfg.split, "detections": cfg.detections,
-            "frames": cfg.frames, "preprocess": preprocess,
-            "distractor_classes": [int(c) for c in cfg.distractor_classes],
-            "eval_class": int(cfg.eval_class), "preprocess_iou": float(cfg.preprocess_iou),
-            "threshold": float(cfg.threshold)}
-    return Dataset(name, "mot", list(by_name), lambda n: load_sequence(by_name[n], cfg, cache),
-                   root=root_path, meta=meta)
-
-
-def _register(name: str) -> None:
-    def opener(root=None, **options):
-        return open_motchallenge(name, root, **options)
-
-    opener.__doc__ = f"MOTChallenge {name.upper()} (train/test; gt, public detections, frames)."
-    register_dataset(name, protocol="mot", config=f"datasets/{name}.yaml")(opener)
-
-
-for _name in ("mot15", "mot16", "mot17", "mot20"):
-    _register(_name)
+    return Dataset(name, list(by_name), lambda n: load_sequence(by_name[n], params, cache), root=root_path)

@@ -12,7 +12,7 @@ Two sources under ``<root>`` (``--root``; default in ``configs/datasets/<name>.y
 
 Sequence lists, frame ranges (David 300-770, Tiger1 6-354, BlurCar1 247-988, BlurCar3
 3-359, BlurCar4 18-397, Football1 1-74, Freeman3 1-460, Freeman4 1-283, Diving 1-215),
-file-name digits (Board: 5) and attributes are data in ``configs/datasets/otb-sequences.yaml``.
+file-name digits (Board: 5) and attributes are data in ``configs/datasets/lists/otb.yaml``.
 A ground-truth file with one row per frame of the range is used as is; one covering
 frames 1..last (Tiger1's 354 rows) is cut to the range; one a single row short is padded
 with an empty (NaN) row and a warning; anything else is a :class:`DataError`.
@@ -31,30 +31,36 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from ..core.errors import DataError, DatasetNotFoundError
-from ..core.registry import register_dataset
-from ..core.sequence import ImageFiles, SOTSequence
-from .base import Dataset
-from .sot_common import (apply_options, dataset_params, download_hint, invalid_gt_to_nan, read_boxes, read_data_yaml,
-                         resolve_root)
+import dataclasses
 
-NAMES = ("otb2013", "otb50", "otb100")
+from ..core.errors import DataError, DatasetNotFoundError
+from ..core.sequence import ImageFiles, SOTSequence
+from .base import Dataset, LoaderParams, download_hint, register_loader, resolve_root
+from .sot_common import invalid_gt_to_nan, read_boxes, read_data_yaml
+
 JSON_NAMES = ("OTB100.json", "OTB2015.json", "OTB.json", "OTB2013.json", "OTB50.json")
 _GOT10K_VERSION = {"otb2013": 2013, "otb50": "tb50", "otb100": "tb100"}
 
 
+@dataclasses.dataclass
+class OTBParams(LoaderParams):
+    #: the sequence list (``lists`` of ``configs/datasets/lists/otb.yaml``): otb2013, otb50, otb100
+    list: str = "otb100"
+
+
 def otb_metadata() -> Dict[str, Any]:
     """Sequence lists, per-sequence folders / ranges / digits / attributes (from YAML)."""
-    return read_data_yaml("otb-sequences.yaml")
+    return read_data_yaml("lists/otb.yaml")
 
 
-def open_otb(name: str, root=None, **options) -> Dataset:
-    """Open OTB dataset ``name`` (``otb2013``, ``otb50``, ``otb100``) at ``root``."""
-    params, _ = dataset_params(name)
-    params = apply_options(params, options, name)
+@register_loader("otb", params=OTBParams, description="OTB toolkit folders or a pysot-style OTB100.json")
+def open_otb(name: str, params: OTBParams, root=None) -> Dataset:
+    """Open OTB dataset ``name`` (``otb2013``, ``otb50``, ``otb100``: ``params.list``) at ``root``."""
     root = resolve_root(root, params, name)
     meta_all = otb_metadata()
-    names: List[str] = list(meta_all["lists"][name])
+    if params.list not in meta_all["lists"]:
+        raise DataError(f"{name}: unknown OTB list '{params.list}'; known: {', '.join(sorted(meta_all['lists']))}")
+    names: List[str] = list(meta_all["lists"][params.list])
     attr_names: Dict[str, str] = dict(meta_all["attributes"])
     seq_meta: Dict[str, Dict[str, Any]] = meta_all["sequences"]
     hint = download_hint(params, name)
@@ -81,9 +87,7 @@ def open_otb(name: str, root=None, **options) -> Dataset:
         def load(seq: str) -> SOTSequence:
             return _from_folder(seq, root, seq_meta[seq], attr_names, hint)
 
-    meta = {"settings": params, "source": "json" if json_file else "folders", "attribute_names": attr_names,
-            "json": str(json_file) if json_file else None}
-    return Dataset(name, "ope", names, load, root=root, meta=meta)
+    return Dataset(name, names, load, root=root)
 
 
 def _attributes(info: Dict[str, Any], attr_names: Dict[str, str]) -> tuple:
@@ -151,15 +155,3 @@ def download(root: str, name: str = "otb100") -> Path:
     root_path = Path(root).expanduser()
     OTB(str(root_path), _GOT10K_VERSION[name], download=True)
     return root_path
-
-
-def _register(name: str) -> None:
-    def opener(root=None, **options):
-        return open_otb(name, root, **options)
-
-    opener.__doc__ = f"OTB benchmark '{name}' (one-pass evaluation)."
-    register_dataset(name, protocol="ope", config=f"datasets/{name}.yaml")(opener)
-
-
-for _n in NAMES:
-    _register(_n)

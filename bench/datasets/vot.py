@@ -19,9 +19,10 @@ rasterised overlap), ``seq.polygons`` (N, 8) when all regions are 4-vertex polyg
 
 Image size (the bounds of the overlap): from the first frame when the images exist,
 else from the ground truth's extent, ``(ceil(max x), ceil(max y))`` over the sequence
-(``seq.meta["image_size_source"]`` says which; ``../shared/reference/vot-reference.md``).
+(``seq.meta["image_size_source"]`` says which; vot-toolkit 0.9.0 reads the size from the
+first frame, and the ground truth's extent is the closest bound without it).
 
-Protocol settings per edition (``configs/datasets/vot20xx.yaml``, each with its
+Protocol settings per edition (``settings`` of ``configs/datasets/vot20xx.yaml``, each with its
 source): EAO interval (2016 [108, 371], 2017 / 2018 [100, 356], 2019 [46, 291]),
 re-initialisation 5 frames after a failure, burn-in 10, 15 repetitions for stochastic
 trackers, failure when the overlap is 0, AR sensitivity 30.
@@ -37,25 +38,25 @@ import numpy as np
 from ..core.boxes import xywh_to_poly
 from ..core.errors import DataError, DatasetNotFoundError
 from ..core.regions import Regions, as_regions, gt_extent_size
-from ..core.registry import register_dataset
 from ..core.sequence import ImageFiles, SOTSequence
-from .base import Dataset
-from .sot_common import apply_options, dataset_params, download_hint, image_size, read_numbers, resolve_root
+from .base import Dataset, LoaderParams, download_hint, register_loader, resolve_root
+from .sot_common import image_size, read_numbers
 
-EDITIONS = ("vot2016", "vot2017", "vot2018", "vot2019")
 TAGS = ("camera_motion", "illum_change", "motion_change", "size_change", "occlusion")
 
 
-def open_vot(name: str, root=None, **options) -> Dataset:
-    """Open VOT edition ``name`` (``vot2016`` .. ``vot2019``) at ``root``."""
-    params, _ = dataset_params(name)
-    params = apply_options(params, options, name)
+@register_loader("vot", description="VOT toolkit workspace folders or a pysot-style VOT20xx.json")
+def open_vot(name: str, params: LoaderParams, root=None) -> Dataset:
+    """Open VOT edition ``name`` (``vot2016`` .. ``vot2019``) at ``root``.
+
+    The annotations come from ``<root>/<NAME>.json`` (pysot layout, ``VOT2018.json`` for
+    ``vot2018``) when present, else from ``<root>/list.txt`` and the sequence folders, else
+    from the sequence folders present (each with a ``groundtruth.txt``). A JSON of another
+    edition is refused: its annotations would be scored with this edition's EAO interval.
+    """
     root = resolve_root(root, params, name)
     hint = download_hint(params, name)
     json_file = root / f"{name.upper()}.json"
-    if not json_file.is_file():
-        cands = sorted(root.glob("VOT*.json"))
-        json_file = cands[0] if len(cands) == 1 else json_file
     if json_file.is_file():
         try:
             index = json.loads(json_file.read_text())
@@ -65,22 +66,27 @@ def open_vot(name: str, root=None, **options) -> Dataset:
 
         def load(seq: str) -> SOTSequence:
             return _from_json(seq, index[seq], root, json_file)
-        source = str(json_file)
-    else:
-        list_file = root / "list.txt"
-        if not list_file.is_file():
-            raise DatasetNotFoundError(f"{name}: neither list.txt nor {name.upper()}.json in the root",
-                                       path=list_file, hint=hint)
-        names = [l.strip() for l in list_file.read_text().splitlines() if l.strip()]
+        return Dataset(name, names, load, root=root)
+    list_file = root / "list.txt"
+    if list_file.is_file():
+        names = [line.strip() for line in list_file.read_text().splitlines() if line.strip()]
         if not names:
             raise DataError("empty sequence list", path=list_file)
+    else:
+        names = sorted(p.name for p in root.iterdir() if (p / "groundtruth.txt").is_file())
+        if not names:
+            others = sorted(p.name for p in root.glob("VOT*.json"))
+            if others:
+                raise DatasetNotFoundError(
+                    f"{name}: this root holds {', '.join(others)}, not {json_file.name}: the annotations of "
+                    f"another edition (open it as that dataset, e.g. --dataset {others[0][:-5].lower()})",
+                    path=root, hint=hint)
+            raise DatasetNotFoundError(f"{name}: no {json_file.name}, no list.txt and no sequence folder "
+                                       "(<seq>/groundtruth.txt) in the root", path=root, hint=hint)
 
-        def load(seq: str) -> SOTSequence:
-            return _from_folder(seq, root, hint)
-        source = str(list_file)
-    interval = [int(v) for v in params["eao_interval"]]
-    meta = {"settings": params, "edition": params["edition"], "eao_interval": interval, "source": source}
-    return Dataset(name, "vot", names, load, root=root, meta=meta)
+    def load_folder(seq: str) -> SOTSequence:
+        return _from_folder(seq, root, hint)
+    return Dataset(name, names, load_folder, root=root)
 
 
 def _regions_to_sequence(seq: str, regions: Regions, frames: Optional[ImageFiles], flags: Dict[str, np.ndarray],
@@ -165,15 +171,3 @@ def _from_folder(seq: str, root: Path, hint: str) -> SOTSequence:
         frames = ImageFiles(images[:n])
         size = image_size(images[0])
     return _regions_to_sequence(seq, regions, frames, flags, size, str(gt_file), warnings)
-
-
-def _register(name: str) -> None:
-    def opener(root=None, **options):
-        return open_vot(name, root, **options)
-
-    opener.__doc__ = f"VOT short-term challenge '{name}' (reset-based supervised protocol)."
-    register_dataset(name, protocol="vot", config=f"datasets/{name}.yaml")(opener)
-
-
-for _n in EDITIONS:
-    _register(_n)

@@ -37,4 +37,4 @@ def register(name: str, protocol: str, description: str, higher_is_better: bool 
     return METRICS.get(name).obj
 
 
-from . import got10k, ope, vot  # noqa: E402,F401  (register the single-object metrics)
+from . import got10k, mot, ope, vot  # noqa: E402,F401  (register the metric names)

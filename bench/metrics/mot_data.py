@@ -139,7 +139,7 @@ class _Rows:
         self.path, self.row_index, self.what = path, row_index, what
 
     def error(self, msg: str, row: int) -> DataError:
-        from ..datasets.motchallenge import line_of_row
+        from ..core.mot_text import line_of_row
 
         if self.path is None:
             return DataError(f"{self.what} row {row + 1}: {msg}")
@@ -251,7 +251,7 @@ def prepare_sequence(gt: np.ndarray, tracker: np.ndarray, num_timesteps: int, *,
     ``check`` validates frames, ids and boxes (the file readers already do).
     Paths (and ``gt_row_index``, the file row of each ``gt`` row) only serve error messages.
     """
-    from ..datasets.motchallenge import check_rows
+    from ..core.mot_text import check_rows
 
     T = int(num_timesteps)
     gt = np.asarray(gt, dtype=np.float64)

@@ -1,10 +1,11 @@
-"""Run loops: how a tracker is driven over a sequence, per protocol.
+"""Protocols: how a benchmark runs trackers, lays out their results and scores them.
 
-* :mod:`.one_pass`: one-pass evaluation (OTB, LaSOT, GOT-10k, synthetic).
-* :mod:`.vot_reset`: the VOT supervised protocol (failure, re-init 5 frames later, repetitions).
-* :mod:`.runner`: a whole dataset: skip finished sequences (resume), write each finished
-  sequence atomically through :mod:`bench.results`, keep going when a sequence raises.
-* :mod:`.mot` (multi-object datasets).
+Each protocol is a registered :class:`~bench.protocols.base.Protocol` class:
+
+* :mod:`.one_pass` ``ope``: one-pass evaluation (OTB, LaSOT, UAV123, NFS, ..., synthetic);
+* :mod:`.got10k` ``got10k``: GOT-10k (repetitions, AO / SR pooled over frames);
+* :mod:`.vot_reset` ``vot``: the VOT supervised protocol (failure, re-init 5 frames later);
+* :mod:`.mot` ``mot``: multi-object tracking (CLEAR / Identity / HOTA).
+
+The run loop that drives any of them over a dataset is :mod:`bench.run`.
 """
-from .one_pass import OnePassResult, run_one_pass  # noqa: F401
-from .vot_reset import VOTRunResult, VOTSettings, run_supervised, run_vot  # noqa: F401

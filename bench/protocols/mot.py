@@ -1,83 +1,60 @@
-"""The MOT run loop: a multi-object tracker over every sequence of a ``"mot"`` dataset.
+"""The MOT protocol: a multi-object tracker over every sequence, scored with CLEAR, Identity and HOTA.
 
-:func:`run_mot` resets the tracker per sequence, feeds each frame's public detections
-(``(M, 5)`` ``x, y, w, h, score`` from ``det/det.txt``) and the RGB frame only when
-``tracker.needs_images``, and writes each finished sequence atomically in TrackEval's
-layout (:mod:`bench.results.mot`)::
+Running: the tracker is reset per sequence (``reset(fps=seq.fps)``) and fed each frame's
+public detections (``(M, 5)`` ``x, y, w, h, score`` from ``det/det.txt``) and the RGB
+frame only when ``tracker.needs_images``. Each finished sequence is written atomically
+in TrackEval's layout (:mod:`bench.results.mot`)::
 
-    <out_dir>/<dataset>/<tracker_name>/data/<seq>.txt       frame,id,x,y,w,h,conf,-1,-1,-1
-    <out_dir>/<dataset>/<tracker_name>/timing/<seq>.json    frames, seconds, fps
+    <tracker>/data/<seq>.txt       frame,id,x,y,w,h,conf,-1,-1,-1
+    <tracker>/timing/<seq>.json    frames, seconds, fps
 
-A sequence whose result file exists is skipped (resume) unless ``overwrite``. A sequence
-that raises is recorded in ``failed`` (message) and ``tracebacks`` while the others
-continue; callers exit non-zero naming them. Times are the tracker's own
-(``reset`` + ``update`` calls), without frame reading.
+Times are the tracker's own (``reset`` + ``update`` calls), without frame reading.
+
+Evaluation as TrackEval 1.3.0 ``MotChallenge2DBox`` + ``CLEAR`` / ``Identity`` /
+``HOTA`` (:mod:`bench.metrics.mot`): the MOTChallenge preprocessing (distractor classes
+and the evaluated class declared in the dataset's YAML), per-sequence field dicts, and
+TrackEval's ``combine_sequences``.
 """
 from __future__ import annotations
 
 import dataclasses
 import time
-import traceback
 from pathlib import Path
-from typing import Dict, List, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..core.errors import BenchError, DataError
+from ..core.registry import register_protocol
 from ..core.sequence import MOTSequence
 from ..core.tracker import MOTTracker
-from ..results.mot import (is_finished, read_timing, result_path, timing_path, tracker_dir,
-                           write_mot_results, write_timing)
-
-PathLike = Union[str, Path]
-
-
-@dataclasses.dataclass
-class SequenceTiming:
-    """Tracker time of one sequence: ``frames``, ``seconds``; ``fps = frames / seconds``."""
-
-    frames: int
-    seconds: float
-
-    @property
-    def fps(self) -> Optional[float]:
-        return self.frames / self.seconds if self.seconds > 0 else None
+from ..metrics import mot as mot_metrics
+from ..metrics.mot_data import as_preprocess, prepare_sequence
+from ..results import mot as results_io
+from .base import Column, Protocol, ProtocolSettings, Run, SequenceResults
 
 
 @dataclasses.dataclass
-class MOTRunSummary:
-    """What :func:`run_mot` did.
+class MOTSettings(ProtocolSettings):
+    """MOT evaluation settings (TrackEval 1.3.0 ``MotChallenge2DBox`` defaults; per benchmark in its YAML)."""
 
-    ``timings``: per sequence run now or skipped with a timing file; ``done`` / ``skipped``
-    / ``failed`` (name -> message) / ``tracebacks``; ``frames`` and ``seconds`` total the
-    sequences run now.
-    """
-
-    dataset: str
-    tracker: str
-    results_dir: Path
-    timings: Dict[str, SequenceTiming] = dataclasses.field(default_factory=dict)
-    done: List[str] = dataclasses.field(default_factory=list)
-    skipped: List[str] = dataclasses.field(default_factory=list)
-    failed: Dict[str, str] = dataclasses.field(default_factory=dict)
-    tracebacks: Dict[str, str] = dataclasses.field(default_factory=dict)
-
-    @property
-    def frames(self) -> int:
-        return sum(self.timings[n].frames for n in self.done)
-
-    @property
-    def seconds(self) -> float:
-        return sum(self.timings[n].seconds for n in self.done)
-
-    @property
-    def fps(self) -> Optional[float]:
-        s = self.seconds
-        return self.frames / s if s > 0 else None
+    missing: str = "skip"   # sequences without a result file are listed in the warnings
+    #: MOTChallenge preprocessing (TrackEval ``DO_PREPROC``)
+    preprocess: bool = True
+    #: gt classes whose matched predictions are removed (TrackEval ``distractor_class_names``)
+    distractor_classes: List[int] = dataclasses.field(default_factory=lambda: [2, 7, 8, 12])
+    #: the evaluated class (pedestrian)
+    eval_class: int = 1
+    #: IoU for matching predictions to distractors (TrackEval ``matching_scores < 0.5 - eps`` set to 0)
+    preprocess_iou: float = 0.5
+    #: CLEAR and Identity match threshold (TrackEval ``THRESHOLD``)
+    threshold: float = 0.5
+    #: add TrackEval's own field dicts (CLEAR / Identity / HOTA per sequence) to the report under ``trackeval``
+    raw: bool = False
 
 
-def _check_output(out, name: str, frame: int):
-    """The tracker's ``(boxes, ids, scores)`` as checked arrays, or a :class:`BenchError`."""
+def check_output(out, name: str, frame: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The tracker's ``(boxes, ids, scores)`` as checked arrays, or a :class:`BenchError` (``frame`` 1-based)."""
     where = f"sequence '{name}' frame {frame}"
     try:
         boxes, ids, scores = out
@@ -101,7 +78,7 @@ def _check_output(out, name: str, frame: int):
     return boxes, ids, scores
 
 
-def track_sequence(tracker: MOTTracker, seq: MOTSequence, frame_bar=None):
+def track_sequence(tracker: MOTTracker, seq: MOTSequence, frame_bar=None) -> Tuple[np.ndarray, float]:
     """Run ``tracker`` over ``seq``: (rows (N, 7) ``frame, id, x, y, w, h, score``, seconds)."""
     if seq.detections is None and tracker.needs_detections:
         path = seq.meta.get("path")
@@ -118,7 +95,7 @@ def track_sequence(tracker: MOTTracker, seq: MOTSequence, frame_bar=None):
         t0 = time.perf_counter()
         out = tracker.update(image, dets)
         seconds += time.perf_counter() - t0
-        boxes, ids, scores = _check_output(out, seq.name, t + 1)
+        boxes, ids, scores = check_output(out, seq.name, t + 1)
         if len(ids):
             rows = np.empty((len(ids), 7))
             rows[:, 0] = t + 1
@@ -132,55 +109,109 @@ def track_sequence(tracker: MOTTracker, seq: MOTSequence, frame_bar=None):
     return rows, seconds
 
 
-def run_mot(tracker: MOTTracker, dataset, out_dir: PathLike, tracker_name: str, overwrite: bool = False,
-            progress: bool = True, sequences: Optional[List[str]] = None) -> MOTRunSummary:
-    """Run ``tracker`` over ``dataset`` (protocol ``"mot"``) writing ``<out_dir>/<dataset>/<tracker_name>/``.
+@register_protocol("mot", kind="mot", description="multi-object tracking: CLEAR, Identity and HOTA (TrackEval)")
+class MOT(Protocol):
+    """MOTChallenge-style multi-object evaluation (TrackEval 1.3.0 arithmetic)."""
 
-    Returns a :class:`MOTRunSummary` (per-sequence timings and FPS, done / skipped / failed).
-    """
-    if dataset.protocol != "mot":
-        raise BenchError(f"run_mot: dataset '{dataset.name}' uses protocol '{dataset.protocol}', not 'mot'")
-    names = list(sequences) if sequences else dataset.names()
-    summary = MOTRunSummary(dataset.name, tracker_name, tracker_dir(out_dir, dataset.name, tracker_name))
-    seq_bar = frame_bar = None
-    if progress:
-        from tqdm import tqdm
+    name = "mot"
+    tracker_kind = "mot"
+    Settings = MOTSettings
+    columns = (Column("hota", "HOTA", "%"), Column("mota", "MOTA", "%"), Column("idf1", "IDF1", "%"),
+               Column("motp", "MOTP", "%"), Column("fp", "FP", "d"), Column("fn", "FN", "d"),
+               Column("idsw", "IDSW", "d"), Column("mt", "MT", "d"), Column("ml", "ML", "d"),
+               Column("fps", "FPS", ".1f"))
+    paired_key = None
+    layout = "data/<seq>.txt"
 
-        seq_bar = tqdm(total=len(names), desc=f"{tracker_name} on {dataset.name}", unit="seq", leave=True)
-    try:
-        for name in names:
-            if not overwrite and is_finished(out_dir, dataset.name, tracker_name, name):
-                summary.skipped.append(name)
-                tm = read_timing(timing_path(out_dir, dataset.name, tracker_name, name))
-                if tm and tm.get("seconds") is not None:
-                    summary.timings[name] = SequenceTiming(int(tm.get("frames", 0)), float(tm["seconds"]))
-                if seq_bar is not None:
-                    seq_bar.update(1)
-                continue
-            try:
-                seq = dataset[name]
-                if progress:
-                    from tqdm import tqdm
+    # -- running
+    def run(self, tracker, seq, *, rep: int = 1, seed: int = 0, frame_bar=None) -> Run:
+        rows, seconds = track_sequence(tracker, seq, frame_bar)
+        return Run(rows, len(seq), seconds)
 
-                    frame_bar = tqdm(total=len(seq), desc=name, unit="fr", leave=False)
-                rows, seconds = track_sequence(tracker, seq, frame_bar)
-                write_timing(timing_path(out_dir, dataset.name, tracker_name, name), len(seq), seconds)
-                write_mot_results(result_path(out_dir, dataset.name, tracker_name, name), rows)
-                summary.timings[name] = SequenceTiming(len(seq), seconds)
-                summary.done.append(name)
-            except KeyboardInterrupt:
-                raise
-            except Exception as exc:  # a failing sequence is reported; the others still run
-                msg = str(exc) if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
-                summary.failed[name] = msg
-                summary.tracebacks[name] = traceback.format_exc()
-            finally:
-                if frame_bar is not None:
-                    frame_bar.close()
-                    frame_bar = None
-                if seq_bar is not None:
-                    seq_bar.update(1)
-    finally:
-        if seq_bar is not None:
-            seq_bar.close()
-    return summary
+    def write(self, results_dir: Path, seq_name: str, run: Run, rep: int = 1) -> Path:
+        results_io.write_timing(results_io.timing_file(results_dir, seq_name), run.frames, run.seconds)
+        return results_io.write_mot_results(results_io.result_file(results_dir, seq_name), run.result)
+
+    def is_finished(self, results_dir: Path, seq_name: str, rep: int = 1) -> bool:
+        return results_io.result_file(results_dir, seq_name).is_file()
+
+    def recorded_time(self, results_dir, seq_name, rep=1):
+        tm = results_io.read_timing(results_io.timing_file(results_dir, seq_name))
+        if tm and tm.get("seconds") is not None:
+            return int(tm.get("frames", 0)), float(tm["seconds"])
+        return None
+
+    # -- evaluation
+    def results_folder(self, results_dir: Path, dataset, tracker: Optional[str]) -> Tuple[Path, str]:
+        """``results_dir`` may be the folder of ``<seq>.txt`` files (``.../Lif_T/data``), the
+        tracker folder holding ``data/``, or a run output root holding ``<dataset>/<tracker>/data/``."""
+        name = tracker
+        if not name or (name == "data" == results_dir.name):
+            name = results_io.guess_tracker_name(results_dir)  # ".../Lif_T/data" -> "Lif_T"
+        folder = results_io.find_results_folder(results_dir, dataset.names(), dataset.name, name)
+        if folder is None:
+            names = dataset.names()
+            raise DataError(f"no result file <sequence>.txt for any of the {len(names)} sequences of "
+                            f"'{dataset.name}' (e.g. {names[0]}.txt)", results_dir)
+        return folder, name
+
+    def read(self, results_dir: Path, seq) -> Optional[SequenceResults]:
+        f = results_dir / f"{seq.name}.txt"
+        if not f.is_file():
+            return None
+        return SequenceResults([(results_io.read_mot_results(f, length=len(seq)), f)], [None])
+
+    def evaluate(self, dataset, results_dir, tracker: Optional[str] = None) -> Dict[str, Any]:
+        with_gt = []
+        no_gt = []
+        for n in dataset.names():
+            (with_gt if dataset[n].gt is not None else no_gt).append(n)
+        if not with_gt:
+            raise DataError("nothing to evaluate: no sequence of this dataset has ground truth (gt/gt.txt)",
+                            results_dir)
+        report = super().evaluate(dataset.select(with_gt) if no_gt else dataset, results_dir, tracker)
+        report["warnings"] += [f"{n}: no ground truth (gt/gt.txt); not evaluated" for n in no_gt]
+        return report
+
+    def _preprocess(self):
+        s = self.settings
+        return as_preprocess(bool(s.preprocess), s.distractor_classes, s.eval_class, s.preprocess_iou)
+
+    def evaluate_sequence(self, seq, runs: List[Any], times: List[Optional[np.ndarray]]) -> Any:
+        rows, path = runs[0] if isinstance(runs[0], tuple) else (runs[0], None)
+        data = prepare_sequence(seq.gt, np.asarray(rows, dtype=np.float64), len(seq), preprocess=self._preprocess(),
+                                name=seq.name, gt_path=seq.meta.get("gt_path"), tracker_path=path,
+                                gt_row_index=seq.meta.get("gt_row_index"), check=path is None)
+        return mot_metrics.evaluate_data(data, float(self.settings.threshold)), mot_metrics.counts(data), \
+            int(data.removed_tracker_dets)
+
+    def combine(self, dataset, per: Dict[str, Any]) -> Dict[str, Any]:
+        totals = {k: 0 for k in mot_metrics.TOTAL_KEYS}
+        seqs: Dict[str, Dict[str, object]] = {}
+        removed = 0
+        for name, (res, counts, rem) in per.items():
+            seqs[name] = mot_metrics.summarize(*res, extra=counts)
+            for k in totals:
+                totals[k] += counts[k]
+            removed += rem
+        combined = mot_metrics.combine([r for r, _, _ in per.values()])
+        s = self.settings
+        pre = self._preprocess()
+        protocol = {"name": self.name, "preprocess": pre is not None,
+                    "distractor_classes": list(pre.distractor_classes) if pre else [],
+                    "eval_class": int(s.eval_class), "threshold": float(s.threshold),
+                    "removed_tracker_boxes": int(removed)}
+        body = {"protocol": protocol, "metrics": mot_metrics.summarize(*combined, extra=totals), "sequences": seqs,
+                "attributes": {}}
+        if s.raw:
+            body["extra"] = {"trackeval": {"COMBINED_SEQ": mot_metrics.plain(combined),
+                                           **{k: mot_metrics.plain(v[0]) for k, v in per.items()}}}
+        return body
+
+    # -- reporting
+    def plots(self, reports: Sequence[Mapping[str, Any]], out_dir: Path, dataset) -> List[Path]:
+        if len(reports) < 2:
+            return []
+        from ..report.plots import mot_bars
+
+        return [mot_bars(reports, out_dir / "compare.png", title=dataset.name)]

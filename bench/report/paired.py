@@ -18,10 +18,6 @@ import numpy as np
 from ..core.errors import BenchError, UnknownNameError
 from .table import fmt_value, format_table, protocol_name
 
-#: per-sequence key compared, per protocol
-PAIRED_KEY = {"ope": "success_auc", "got10k": "ao"}
-
-
 def per_sequence(report: Mapping[str, Any], key: str) -> Dict[str, float]:
     """``{sequence: value}`` of ``key`` in a report's per-sequence results (NaN skipped)."""
     seqs = report.get("sequences") or {}
@@ -63,11 +59,14 @@ def paired_rows(reports: Sequence[Mapping[str, Any]], baseline: Optional[str] = 
     """Each report against ``baseline`` (a tracker name; default: the first report)."""
     if len(reports) < 2:
         return []
+    from ..core.registry import PROTOCOLS
+
     protocol = protocol_name(dict(reports[0]))
-    key = PAIRED_KEY.get(protocol)
+    key = PROTOCOLS.get(protocol).obj.paired_key
     if key is None:
+        with_key = [e.name for e in PROTOCOLS.entries() if getattr(e.obj, "paired_key", None)]
         raise BenchError(f"paired comparison: protocol '{protocol}' has no per-sequence headline score "
-                         f"(supported: {', '.join(sorted(PAIRED_KEY))})")
+                         f"(supported: {', '.join(sorted(with_key))})")
     names = [str(r.get("tracker")) for r in reports]
     base = baseline or names[0]
     if base not in names:

@@ -169,3 +169,35 @@ def ar_plot(reports: Sequence[Mapping], path: PathLike, title: str = "Accuracy-r
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")
     return _save(fig, path)
+
+
+def mot_bars(reports: Sequence[Mapping], path: PathLike, title: str = "") -> Path:
+    """Grouped bars of MOTA / IDF1 / HOTA (percent) per tracker, and FPS (log scale) beside them."""
+    plt = _plt()
+    names = [str(r.get("tracker")) for r in reports]
+    ms = [r.get("metrics") or {} for r in reports]
+    x = np.arange(len(names))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(max(6.0, 1.6 * len(names) + 4), 3.8),
+                                  gridspec_kw={"width_ratios": [3, 1.4]})
+    for k, key in enumerate(("mota", "idf1", "hota")):
+        vals = [100 * float(m.get(key) or 0.0) for m in ms]
+        ax.bar(x + (k - 1) * 0.27, vals, 0.27, label=key.upper())
+    ax.set_xticks(x)
+    ax.set_xticklabels(names, rotation=20, ha="right")
+    ax.set_ylabel("percent")
+    ax.axhline(0, color="k", lw=0.6)
+    lo = min(0.0, min(100 * float(m.get(k) or 0.0) for m in ms for k in ("mota", "idf1", "hota")))
+    ax.set_ylim(lo * 1.1, 115)
+    ax.legend(fontsize=8, ncol=3, loc="upper center")
+    ax.set_title(f"{title}: accuracy" if title else "accuracy")
+    fps = [float(m["fps"]) if m.get("fps") else 0.0 for m in ms]
+    ax2.bar(x, fps, 0.6, color="0.4")
+    ax2.set_xticks(x)
+    ax2.set_xticklabels(names, rotation=20, ha="right")
+    pos = [f for f in fps if f > 0]
+    if pos and max(pos) / min(pos) > 20:
+        ax2.set_yscale("log")
+    ax2.set_ylabel("frames / s (tracking only)")
+    ax2.set_title("speed")
+    fig.tight_layout()
+    return _save(fig, path)

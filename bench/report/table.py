@@ -4,22 +4,6 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-# (report key, column header, format) per protocol; fractions print with 3 decimals
-COLUMNS: Dict[str, List[Tuple[str, str, str]]] = {
-    "ope": [("success_auc", "AUC", ".3f"), ("precision_20", "Prec@20", ".3f"),
-            ("norm_precision_20", "NormPrec", ".3f"), ("success_rate_50", "SR@0.5", ".3f"),
-            ("fps", "FPS", ".1f")],
-    "got10k": [("ao", "AO", ".3f"), ("sr_50", "SR@0.5", ".3f"), ("sr_75", "SR@0.75", ".3f"),
-               ("fps", "FPS", ".1f")],
-    "vot": [("accuracy", "Accuracy", ".4f"), ("robustness", "Robustness", ".4f"),
-            ("failures", "Failures", ".1f"), ("failure_rate_100", "Fail/100fr", ".3f"), ("eao", "EAO", ".4f"),
-            ("fps", "FPS", ".1f")],
-    "mot": [("hota", "HOTA", ".3f"), ("mota", "MOTA", ".3f"), ("idf1", "IDF1", ".3f"),
-            ("motp", "MOTP", ".3f"), ("fp", "FP", "d"), ("fn", "FN", "d"), ("idsw", "IDSW", "d"),
-            ("mt", "MT", "d"), ("ml", "ML", "d"), ("fps", "FPS", ".1f")],
-}
-
-
 def protocol_name(report: Dict[str, Any]) -> str:
     """The protocol of a report: ``report["protocol"]`` is a dict with ``name`` (or a plain string)."""
     p = report.get("protocol")
@@ -39,6 +23,8 @@ def fmt_value(v: Any, spec: str = ".3f") -> str:
             return "inf"
         if spec == "d":
             return str(int(round(v)))
+        if spec == "%":  # a fraction printed in percent, as TrackEval and the MOTChallenge devkit print it
+            return format(100.0 * v, ".2f")
         return format(v, spec)
     return str(v)
 
@@ -58,29 +44,36 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[Any]], align: Op
     return "\n".join([line(cells[0]), sep] + [line(r) for r in cells[1:]])
 
 
-def columns_for(protocol: str, metrics: Dict[str, Any]) -> List[Tuple[str, str, str]]:
-    """Known columns of ``protocol`` that appear in ``metrics`` (else every scalar metric)."""
-    cols = [c for c in COLUMNS.get(protocol, []) if c[0] in metrics]
+def columns_for(report: Dict[str, Any], metrics: Dict[str, Any], protocol=None) -> List[Tuple[str, str, str]]:
+    """The protocol's columns that appear in ``metrics`` (else every scalar metric), as (key, header, format)."""
+    if protocol is None:
+        from ..core.errors import BenchError
+        from ..protocols.base import protocol_class
+
+        try:
+            protocol = protocol_class(protocol_name(report))
+        except BenchError:
+            protocol = None
+    cols = [(c.key, c.header, c.fmt) for c in getattr(protocol, "columns", ()) if c.key in metrics]
     if not cols:
         cols = [(k, k, ".3f") for k, v in metrics.items() if isinstance(v, (int, float))]
     return cols
 
 
-def summary_table(reports: Sequence[Dict[str, Any]]) -> str:
-    """One row per report (tracker): the protocol's headline metrics."""
+def summary_table(reports: Sequence[Dict[str, Any]], protocol=None) -> str:
+    """One row per report (tracker): the protocol's headline metrics (MOT fractions in percent)."""
     if not reports:
         return "(no results)"
-    protocol = protocol_name(reports[0])
     keys: Dict[str, Any] = {}
     for r in reports:
         keys.update(r.get("metrics", {}))
-    cols = columns_for(protocol, keys)
+    cols = columns_for(reports[0], keys, protocol)
     rows = [[r.get("tracker") or "-"] + [fmt_value(r.get("metrics", {}).get(k), f) for k, _, f in cols]
             for r in reports]
     return format_table(["Tracker"] + [h for _, h, _ in cols], rows)
 
 
-def sequence_table(report: Dict[str, Any]) -> str:
+def sequence_table(report: Dict[str, Any], protocol=None) -> str:
     """One row per sequence of a report."""
     seqs = report.get("sequences") or {}
     items = list(seqs.items()) if isinstance(seqs, dict) else [(s.get("name"), s) for s in seqs]
@@ -89,6 +82,6 @@ def sequence_table(report: Dict[str, Any]) -> str:
     keys: Dict[str, Any] = {}
     for _, m in items:
         keys.update(m)
-    cols = columns_for(protocol_name(report), keys)
+    cols = columns_for(report, keys, protocol)
     rows = [[name] + [fmt_value(m.get(k), f) for k, _, f in cols] for name, m in items]
     return format_table(["Sequence"] + [h for _, h, _ in cols], rows)

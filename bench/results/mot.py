@@ -1,12 +1,12 @@
 """MOT tracker outputs on disk, in TrackEval's layout.
 
-``<out>/<dataset>/<tracker>/data/<seq>.txt``, one MOTChallenge row per box::
+``<tracker folder>/data/<seq>.txt`` (the tracker folder is ``<out>/<dataset>/<tracker>``),
+one MOTChallenge row per box::
 
     frame, id, x, y, w, h, conf, -1, -1, -1      (1-based frame, xywh in pixels)
 
 Each file is written atomically (:mod:`bench.core.io`), so an existing file is a finished
-sequence (:func:`is_finished`, used to resume a run). Run timings go beside it in
-``<out>/<dataset>/<tracker>/timing/<seq>.json``.
+sequence (used to resume a run). Run timings go beside it in ``<tracker folder>/timing/<seq>.json``.
 
 :func:`read_mot_results` reads any tracker's file (7 to 10 columns) and validates it:
 wrong column count, non-integer or non-positive frames, negative or non-integer ids, NaN
@@ -22,7 +22,7 @@ import numpy as np
 
 from ..core.errors import DataError
 from ..core.io import atomic_write_text
-from ..datasets.motchallenge import check_rows, read_mot_text
+from ..core.mot_text import check_rows, read_mot_text
 
 PathLike = Union[str, Path]
 
@@ -30,23 +30,14 @@ PathLike = Union[str, Path]
 RESULT_COLUMNS = ("frame", "id", "x", "y", "w", "h", "conf", "x3d", "y3d", "z3d")
 
 
-def tracker_dir(out_dir: PathLike, dataset: str, tracker: str) -> Path:
-    """``<out>/<dataset>/<tracker>``."""
-    return Path(out_dir) / dataset / tracker
+def result_file(tdir: PathLike, seq: str) -> Path:
+    """``<tracker folder>/data/<seq>.txt``."""
+    return Path(tdir) / "data" / f"{seq}.txt"
 
 
-def result_path(out_dir: PathLike, dataset: str, tracker: str, seq: str) -> Path:
-    """``<out>/<dataset>/<tracker>/data/<seq>.txt``."""
-    return tracker_dir(out_dir, dataset, tracker) / "data" / f"{seq}.txt"
-
-
-def timing_path(out_dir: PathLike, dataset: str, tracker: str, seq: str) -> Path:
-    return tracker_dir(out_dir, dataset, tracker) / "timing" / f"{seq}.json"
-
-
-def is_finished(out_dir: PathLike, dataset: str, tracker: str, seq: str) -> bool:
-    """True when the sequence's result file exists (files are only ever written whole)."""
-    return result_path(out_dir, dataset, tracker, seq).is_file()
+def timing_file(tdir: PathLike, seq: str) -> Path:
+    """``<tracker folder>/timing/<seq>.json``."""
+    return Path(tdir) / "timing" / f"{seq}.json"
 
 
 def format_mot_rows(rows: np.ndarray) -> str:
@@ -98,13 +89,12 @@ def read_mot_results(path: PathLike, length: Optional[int] = None) -> np.ndarray
     return rows
 
 
-def find_result_files(results_dir: PathLike, names: List[str], dataset: Optional[str] = None,
-                      tracker: Optional[str] = None) -> Dict[str, Path]:
-    """Map sequence name -> result file under ``results_dir``.
+def find_results_folder(results_dir: PathLike, names: List[str], dataset: Optional[str] = None,
+                        tracker: Optional[str] = None) -> Optional[Path]:
+    """The folder holding the ``<seq>.txt`` files of a tracker, or None.
 
-    ``results_dir`` may be the folder holding ``<seq>.txt`` (e.g. ``.../Lif_T/data``), the
-    tracker folder holding ``data/``, or the run output root holding
-    ``<dataset>/<tracker>/data/``.
+    ``results_dir`` may be that folder (e.g. ``.../Lif_T/data``), the tracker folder holding
+    ``data/``, or the run output root holding ``<dataset>/<tracker>/data/``.
     """
     root = Path(results_dir)
     if not root.is_dir():
@@ -113,11 +103,9 @@ def find_result_files(results_dir: PathLike, names: List[str], dataset: Optional
     if dataset and tracker:
         candidates.insert(0, root / dataset / tracker / "data")
     for c in candidates:
-        if c.is_dir():
-            found = {n: c / f"{n}.txt" for n in names if (c / f"{n}.txt").is_file()}
-            if found:
-                return found
-    return {}
+        if c.is_dir() and any((c / f"{n}.txt").is_file() for n in names):
+            return c
+    return None
 
 
 def guess_tracker_name(results_dir: PathLike) -> str:

@@ -1,23 +1,24 @@
 """Single-object result files: layouts, atomic writers, resume checks, tolerant readers.
 
-Layouts (``tdir = <out>/<dataset>/<tracker>``, see :func:`tracker_dir`):
+Layouts (:class:`Layout`; ``tdir = <out>/<dataset>/<tracker>``):
 
-=========  ===========================================  ==============================
-protocol   result file                                   time file
-=========  ===========================================  ==============================
-``ope``    ``tdir/<seq>.txt`` (``x,y,w,h`` per line)     ``tdir/<seq>_time.txt``
-``vot``    ``tdir/baseline/<seq>/<seq>_001.txt``         ``tdir/baseline/<seq>/<seq>_time.txt``
-``got10k`` ``tdir/<seq>/<seq>_001.txt``                  ``tdir/<seq>/<seq>_time.txt``
-=========  ===========================================  ==============================
+===============  ===========================================  ==============================
+layout           result file                                   time file
+===============  ===========================================  ==============================
+``ONE_PASS``     ``tdir/<seq>.txt`` (``x,y,w,h`` per line)     ``tdir/<seq>_time.txt``
+``VOT_BASELINE`` ``tdir/baseline/<seq>/<seq>_001.txt``         ``tdir/baseline/<seq>/<seq>_time.txt``
+``VOT_LONGTERM`` ``tdir/longterm/<seq>/<seq>_001.txt``         ``tdir/longterm/<seq>/<seq>_time.txt``
+``PER_SEQUENCE`` ``tdir/<seq>/<seq>_001.txt`` (GOT-10k)        ``tdir/<seq>/<seq>_time.txt``
+===============  ===========================================  ==============================
 
 Boxes are written comma separated with ``%.4f``; VOT special lines are ``1``
 (initialisation), ``2`` (failure), ``0`` (skipped). Repetition ``r`` of a VOT / GOT-10k
 run goes to ``<seq>_<r:03d>.txt`` (time file ``<seq>_<r:03d>_time.txt`` for r > 1).
 Time files hold one line per frame, seconds.
 
-Resume: :func:`write_sequence` writes the time file first and the result file last,
+Resume: :func:`write_files` writes the time file first and the result file last,
 each atomically (:mod:`bench.core.io`), so a sequence is finished exactly when its
-result file exists (:func:`is_finished`); a killed run leaves no partial file.
+result file exists (:meth:`Layout.is_finished`); a killed run leaves no partial file.
 
 Reading rules (each emits a warning string naming the file; the evaluator collects them
 into the report's ``warnings``):
@@ -37,9 +38,10 @@ into the report's ``warnings``):
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
-from typing import List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -48,42 +50,103 @@ from ..core.io import atomic_write_text
 from ..core.regions import Regions, as_regions
 
 PathLike = Union[str, Path]
-PROTOCOLS = ("ope", "vot", "got10k")
 _SPLIT = re.compile(r"[,\s]+")
 
 
-def _check_protocol(protocol: str) -> None:
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"unknown result layout '{protocol}' (known: {', '.join(PROTOCOLS)})")
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """Where the result and time files of a sequence live under a tracker's folder ``tdir``.
+
+    ``folder`` None: ``tdir/<seq>.txt`` (one-pass, one repetition); otherwise
+    ``tdir/<folder>/<seq>/<seq>_<rep:03d>.txt`` (``folder`` "" for GOT-10k, ``baseline``
+    for the VOT reset experiment, ``longterm`` for VOT-LT).
+    """
+
+    folder: Optional[str] = None
+    #: what a result file holds: ``boxes`` (``x,y,w,h`` per frame) or ``vot`` (codes 1 / 2 / 0 and regions)
+    content: str = "boxes"
+
+    def result_path(self, tdir: PathLike, seq: str, rep: int = 1) -> Path:
+        """Where the result file of sequence ``seq`` (repetition ``rep``, 1-based) lives."""
+        tdir = Path(tdir)
+        if self.folder is None:
+            return tdir / f"{seq}.txt"
+        base = tdir / self.folder if self.folder else tdir
+        return base / seq / f"{seq}_{rep:03d}.txt"
+
+    def time_path(self, tdir: PathLike, seq: str, rep: int = 1) -> Path:
+        """Where the per-frame times (seconds, one line per frame) of ``seq`` live."""
+        res = self.result_path(tdir, seq, rep)
+        return res.with_name(f"{seq}_time.txt" if rep == 1 or self.folder is None else f"{seq}_{rep:03d}_time.txt")
+
+    def sidecar_path(self, tdir: PathLike, seq: str, rep: int, suffix: str) -> Path:
+        """A per-run side file beside the result (VOT-LT ``<seq>_001_confidence.value``)."""
+        res = self.result_path(tdir, seq, rep)
+        return res.with_name(res.name[: -len(".txt")] + suffix)
+
+    def is_finished(self, tdir: PathLike, seq: str, rep: int = 1) -> bool:
+        """True when the result file of that repetition exists (files are only written whole)."""
+        return self.result_path(tdir, seq, rep).is_file()
+
+    def describe(self) -> str:
+        if self.folder is None:
+            return "<seq>.txt"
+        return (f"{self.folder}/" if self.folder else "") + "<seq>/<seq>_001.txt"
+
+    def find_result_file(self, tdir: PathLike, seq: str, rep: int = 1) -> Optional[Path]:
+        """The result file of ``seq`` in ``tdir`` (names matched case-insensitively, ``-`` == ``_``)."""
+        tdir = Path(tdir)
+        if self.folder is None:
+            return _match(tdir, f"{seq}.txt", want_dir=False)
+        base = tdir / self.folder if self.folder else tdir
+        sdir = _match(base, seq, want_dir=True)
+        if sdir is None:
+            return None
+        return _match(sdir, f"{seq}_{rep:03d}.txt", want_dir=False)
+
+    def find_repetitions(self, tdir: PathLike, seq: str) -> List[Path]:
+        """All repetition files ``<seq>_001.txt``, ``<seq>_002.txt``, ... present for ``seq``."""
+        first = self.find_result_file(tdir, seq, 1)
+        if first is None:
+            return []
+        if self.folder is None:
+            return [first]
+        key = _norm(seq)
+        pat = re.compile(r"^" + re.escape(key) + r"_(\d{3})\.txt$")
+        out = []
+        for p in sorted(first.parent.iterdir()):
+            m = pat.match(_norm(p.name))
+            if m and p.is_file():
+                out.append((int(m.group(1)), p))
+        return [p for _, p in sorted(out)]
+
+    def find_time_file(self, tdir: PathLike, seq: str, rep: int = 1) -> Optional[Path]:
+        """The time file of ``seq``: this layout's, else the got10k OTB layout ``times/<seq>_time.txt``."""
+        res = self.find_result_file(tdir, seq, rep)
+        stem = res.name[: -len(".txt")] if res is not None else seq
+        cands = []
+        if res is not None:
+            if self.folder is None:
+                cands.append(res.with_name(f"{stem}_time.txt"))
+            else:
+                base = stem.rsplit("_", 1)[0]
+                cands.append(res.with_name(f"{base}_time.txt" if rep == 1 else f"{base}_{rep:03d}_time.txt"))
+        cands.append(self.time_path(tdir, seq, rep))
+        cands.append(Path(tdir) / "times" / f"{seq}_time.txt")
+        for c in cands:
+            if c.is_file():
+                return c
+        return None
 
 
-def tracker_dir(out: PathLike, dataset: str, tracker: str) -> Path:
-    """``<out>/<dataset>/<tracker>``: the folder that ``evaluate_results`` reads."""
-    return Path(out) / dataset / tracker
-
-
-def result_path(tdir: PathLike, seq: str, protocol: str, rep: int = 1) -> Path:
-    """Where the result file of sequence ``seq`` (repetition ``rep``, 1-based) lives."""
-    _check_protocol(protocol)
-    tdir = Path(tdir)
-    if protocol == "ope":
-        return tdir / f"{seq}.txt"
-    if protocol == "vot":
-        return tdir / "baseline" / seq / f"{seq}_{rep:03d}.txt"
-    return tdir / seq / f"{seq}_{rep:03d}.txt"
-
-
-def time_path(tdir: PathLike, seq: str, protocol: str, rep: int = 1) -> Path:
-    """Where the per-frame times (seconds, one line per frame) of ``seq`` live."""
-    res = result_path(tdir, seq, protocol, rep)
-    if protocol == "ope":
-        return res.with_name(f"{seq}_time.txt")
-    return res.with_name(f"{seq}_time.txt" if rep == 1 else f"{seq}_{rep:03d}_time.txt")
-
-
-def is_finished(tdir: PathLike, seq: str, protocol: str, repetitions: int = 1) -> bool:
-    """True when the result files of all ``repetitions`` of ``seq`` exist."""
-    return all(result_path(tdir, seq, protocol, r).is_file() for r in range(1, repetitions + 1))
+#: one-pass (OTB / LaSOT / got10k's OTB experiment): ``<seq>.txt``
+ONE_PASS = Layout(None)
+#: GOT-10k: ``<seq>/<seq>_001.txt``
+PER_SEQUENCE = Layout("")
+#: VOT supervised (reset) experiment: ``baseline/<seq>/<seq>_001.txt``
+VOT_BASELINE = Layout("baseline", "vot")
+#: VOT long-term experiment: ``longterm/<seq>/<seq>_001.txt`` (+ ``<seq>_001_confidence.value``)
+VOT_LONGTERM = Layout("longterm")
 
 
 def format_boxes(boxes) -> str:
@@ -92,20 +155,22 @@ def format_boxes(boxes) -> str:
     return "".join(",".join("nan" if np.isnan(v) else f"{v:.4f}" for v in row) + "\n" for row in b)
 
 
-def format_vot(result) -> str:
-    """VOT lines: special codes as ``1`` / ``2`` / ``0``, regions as ``%.4f`` values.
-
-    ``result`` is a :class:`Regions`, a list of per-frame rows, a pair
-    ``(codes, boxes)`` with ``codes[i] == -1`` for a box row, or an object with
-    ``codes`` and ``boxes`` attributes (the VOT run loop's result).
-    """
-    if hasattr(result, "codes") and hasattr(result, "boxes") and not isinstance(result, Regions):
+def vot_regions(result) -> Regions:
+    """A VOT run as :class:`Regions`: given as Regions, per-frame rows, a pair ``(codes, boxes)``
+    with ``codes[i] == -1`` for a box row, or an object with ``codes`` and ``boxes``."""
+    if isinstance(result, Regions):
+        return result
+    if hasattr(result, "codes") and hasattr(result, "boxes"):
         result = (result.codes, result.boxes)
     if isinstance(result, tuple) and len(result) == 2:
         codes, boxes = np.asarray(result[0]), np.asarray(result[1], dtype=np.float64)
-        rows = [[float(c)] if c >= 0 else boxes[i].tolist() for i, c in enumerate(codes.tolist())]
-        result = rows
-    reg = as_regions(result)
+        result = [[float(c)] if c >= 0 else boxes[i].tolist() for i, c in enumerate(codes.tolist())]
+    return as_regions(result)
+
+
+def format_vot(result) -> str:
+    """VOT lines: special codes as ``1`` / ``2`` / ``0``, regions as ``%.4f`` values (see :func:`vot_regions`)."""
+    reg = vot_regions(result)
     lines = []
     for i in range(len(reg)):
         n = int(reg.sizes[i])
@@ -120,17 +185,27 @@ def format_times(times) -> str:
     return "".join(f"{t:.8f}\n" for t in np.asarray(times, dtype=np.float64).ravel())
 
 
-def write_sequence(tdir: PathLike, seq: str, protocol: str, result, times=None, rep: int = 1) -> Path:
-    """Write one finished sequence: time file first, result file last, both atomically.
+def format_values(values) -> str:
+    """One number per line, ``%.6f`` (``nan`` where not finite): VOT-LT confidence files."""
+    return "".join(("nan" if not np.isfinite(v) else f"{v:.6f}") + "\n"
+                   for v in np.asarray(values, dtype=np.float64).ravel())
 
-    ``result``: (N, 4) ``xywh`` boxes for ``ope`` / ``got10k``; for ``vot`` anything
-    :func:`format_vot` takes. Returns the result file path.
-    """
-    _check_protocol(protocol)
+
+def write_sequence(layout: Layout, tdir: PathLike, seq: str, result, times=None, rep: int = 1) -> Path:
+    """Write one finished run of ``seq``: ``(N, 4)`` boxes, or a VOT run for a ``vot`` layout."""
+    text = format_vot(result) if layout.content == "vot" else format_boxes(result)
+    return write_files(layout, tdir, seq, text, times, rep)
+
+
+def write_files(layout: Layout, tdir: PathLike, seq: str, text: str, times=None, rep: int = 1,
+                sidecars: Optional[Dict[str, str]] = None) -> Path:
+    """Write one finished run: time file and side files first, result file last, each atomically.
+    Returns the result file's path."""
     if times is not None:
-        atomic_write_text(time_path(tdir, seq, protocol, rep), format_times(times))
-    text = format_vot(result) if protocol == "vot" else format_boxes(result)
-    path = result_path(tdir, seq, protocol, rep)
+        atomic_write_text(layout.time_path(tdir, seq, rep), format_times(times))
+    for suffix, body in (sidecars or {}).items():
+        atomic_write_text(layout.sidecar_path(tdir, seq, rep, suffix), body)
+    path = layout.result_path(tdir, seq, rep)
     atomic_write_text(path, text)
     return path
 
@@ -153,34 +228,6 @@ def _match(folder: Path, name: str, want_dir: bool) -> Optional[Path]:
     key = _norm(name)
     hits = sorted(p for p in folder.iterdir() if _norm(p.name) == key and (p.is_dir() if want_dir else p.is_file()))
     return hits[0] if hits else None
-
-
-def find_result_file(tdir: PathLike, seq: str, protocol: str, rep: int = 1) -> Optional[Path]:
-    """The result file of ``seq`` in ``tdir`` (names matched case-insensitively, ``-`` == ``_``)."""
-    _check_protocol(protocol)
-    tdir = Path(tdir)
-    if protocol == "ope":
-        return _match(tdir, f"{seq}.txt", want_dir=False)
-    base = tdir / "baseline" if protocol == "vot" else tdir
-    sdir = _match(base, seq, want_dir=True)
-    if sdir is None:
-        return None
-    return _match(sdir, f"{seq}_{rep:03d}.txt", want_dir=False)
-
-
-def find_repetitions(tdir: PathLike, seq: str, protocol: str) -> List[Path]:
-    """All repetition files ``<seq>_001.txt``, ``<seq>_002.txt``, ... present for ``seq``."""
-    out = []
-    first = find_result_file(tdir, seq, protocol, 1)
-    if first is None:
-        return out
-    key = _norm(seq)
-    pat = re.compile(r"^" + re.escape(key) + r"_(\d{3})\.txt$")
-    for p in sorted(first.parent.iterdir()):
-        m = pat.match(_norm(p.name))
-        if m and p.is_file():
-            out.append((int(m.group(1)), p))
-    return [p for _, p in sorted(out)]
 
 
 def _read_lines(path: Path) -> List[str]:
@@ -236,8 +283,13 @@ def read_ope_file(path: PathLike, n_frames: Optional[int] = None) -> Tuple[np.nd
     return rows, warnings
 
 
-def read_vot_file(path: PathLike, n_frames: Optional[int] = None) -> Tuple[Regions, List[str]]:
-    """Read a VOT result file -> (:class:`Regions` with codes / boxes / polygons, warnings)."""
+def read_vot_file(path: PathLike, n_frames: Optional[int] = None, short: str = "error"
+                  ) -> Tuple[Regions, List[str]]:
+    """Read a VOT result file -> (:class:`Regions` with codes / boxes / polygons, warnings).
+
+    A file with fewer lines than ``n_frames`` is refused (``short="error"``, as vot-toolkit
+    does) or kept as it is with a warning (``short="pysot"``: pysot scores the frames the
+    file covers, the ground truth cut to its length)."""
     path = Path(path)
     lines = _read_lines(path)
     rows: List[List[float]] = []
@@ -263,9 +315,15 @@ def read_vot_file(path: PathLike, n_frames: Optional[int] = None) -> Tuple[Regio
     if nan_rows:
         warnings.append(f"{path}: {nan_rows} region(s) hold NaN; read as 0 (unknown), as vot-toolkit does")
     if n_frames is not None and len(rows) != n_frames:
+        if len(rows) < n_frames and short == "pysot":
+            warnings.append(f"{path}: {len(rows)} lines for {n_frames} ground-truth frames; the missing "
+                            f"{n_frames - len(rows)} frame(s) are not scored (short_results=pysot; vot-toolkit "
+                            "refuses such a file)")
+            return as_regions(rows), warnings
         if len(rows) < n_frames:
             raise DataError(f"{len(rows)} lines for {n_frames} ground-truth frames (a VOT result needs one "
-                            "line per frame)", path=path, line=len(rows))
+                            "line per frame; --option short_results=pysot scores the lines present, as pysot "
+                            "does)", path=path, line=len(rows))
         dropped = rows[n_frames:]
         extra_fail = sum(1 for r in dropped if len(r) == 1 and r[0] == 2.0)
         warnings.append(f"{path}: {len(rows)} lines for {n_frames} ground-truth frames; the last "
@@ -292,21 +350,3 @@ def read_time_file(path: PathLike) -> Optional[np.ndarray]:
     arr = np.array([r[:width] for r in rows], dtype=np.float64)
     return arr.mean(1) if arr.ndim == 2 else arr
 
-
-def find_time_file(tdir: PathLike, seq: str, protocol: str, rep: int = 1) -> Optional[Path]:
-    """The time file of ``seq``: our layout, else the got10k OTB layout ``times/<seq>_time.txt``."""
-    res = find_result_file(tdir, seq, protocol, rep)
-    stem = res.name[: -len(".txt")] if res is not None else seq
-    cands = []
-    if res is not None:
-        if protocol == "ope":
-            cands.append(res.with_name(f"{stem}_time.txt"))
-        else:
-            base = stem.rsplit("_", 1)[0]
-            cands.append(res.with_name(f"{base}_time.txt" if rep == 1 else f"{base}_{rep:03d}_time.txt"))
-    cands.append(time_path(tdir, seq, protocol, rep))
-    cands.append(Path(tdir) / "times" / f"{seq}_time.txt")
-    for c in cands:
-        if c.is_file():
-            return c
-    return None

@@ -4,6 +4,7 @@
     from bench.datasets import open_dataset
     ds = open_dataset("synthetic")                                  # test split, 20 x 120 frames, 320x240
     train = open_dataset("synthetic", split="train", num_sequences=500)
+    harder = open_dataset("synthetic", **{"factors.noise_sigma": [6.0, 9.0]})   # any generator parameter
     seq = ds["test000-distractors"]; img = seq.frame(0); seq.gt; seq.flags["absent"]; seq.attributes
     mot = open_dataset("synthetic-mot")                             # 4 x 150 frames, 640x360
     export(ds, "otb", "out/")                                        # or "vot"; export(mot, "mot", "out/")
@@ -14,13 +15,13 @@ written by :func:`export` (OTB layout for ``synthetic``, MOTChallenge layout for
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Optional, Union
 
 from ...core.errors import ConfigError
-from ...core.registry import register_dataset
-from ..base import Dataset
-from .config import PRIMARIES, SyntheticConfig, SyntheticMOTConfig, load
+from ..base import Dataset, register_loader
+from .config import PRIMARIES, SyntheticConfig, SyntheticMOTConfig
 from .export import export, read_motchallenge_copy, read_otb_copy, write_motchallenge, write_otb, write_vot
 from .sot import ATTRIBUTES, make_sequence, sequence_names
 
@@ -31,26 +32,21 @@ __all__ = ["open_synthetic", "open_synthetic_mot", "export", "write_otb", "write
 PathLike = Union[str, Path]
 
 
-def _no_generation_options(name: str, options: dict, config, overrides) -> None:
-    given = [k for k, v in options.items() if v is not None]
-    if config is not None or overrides:
-        given.append("config/overrides")
-    if given:
-        raise ConfigError(f"{name}: options {', '.join(given)} apply to generated data only, "
+def _from_root(name: str, params, root, defaults) -> Optional[Dataset]:
+    """A copy on disk is read as it is: generator options would not apply to it."""
+    changed = [f.name for f in dataclasses.fields(params) if getattr(params, f.name) != getattr(defaults, f.name)]
+    if changed:
+        raise ConfigError(f"{name}: options {', '.join(changed)} apply to generated data only, "
                           "not to a copy read from --root")
 
 
-@register_dataset("synthetic", protocol="ope", config="datasets/synthetic.yaml",
-                  description="procedural single-object benchmark (no download)")
-def open_synthetic(root: Optional[PathLike] = None, *, config: Optional[PathLike] = None,
-                   overrides: Sequence[str] = (), **options) -> Dataset:
-    """Open the single-object benchmark. Options: ``split`` ("test" / "train"),
-    ``num_sequences``, ``length`` (frames), ``size`` ((W, H) pixels), ``seed``; ``config`` a
-    YAML file and ``overrides`` ``key=value`` strings for any generator parameter."""
+@register_loader("synthetic", params=SyntheticConfig, description="procedural single-object benchmark")
+def open_synthetic(name: str, params: SyntheticConfig, root: Optional[PathLike] = None) -> Dataset:
+    """The single-object benchmark: generated in memory, or a copy written by :func:`export` at ``root``."""
     if root is not None:
-        _no_generation_options("synthetic", options, config, overrides)
-        return read_otb_copy(root, name="synthetic")
-    cfg = load(SyntheticConfig, "datasets/synthetic.yaml", options, config, overrides)
+        _from_root(name, params, root, _yaml_defaults(name, SyntheticConfig))
+        return read_otb_copy(root, name=name)
+    cfg = params
     n = cfg.num_sequences or (cfg.test_sequences if cfg.split == "test" else cfg.train_sequences)
     names = sequence_names(cfg, cfg.split, n)
     index = {nm: i for i, nm in enumerate(names)}
@@ -58,22 +54,18 @@ def open_synthetic(root: Optional[PathLike] = None, *, config: Optional[PathLike
     def loader(nm: str):
         return make_sequence(cfg, cfg.split, index[nm], nm)
 
-    meta = {"attributes": ATTRIBUTES, "split": cfg.split, "seed": cfg.seed, "config": cfg, "generated": True,
-            "has_gt": True}
-    return Dataset("synthetic", "ope", names, loader, None, meta)
+    return Dataset(name, names, loader, has_gt=True)
 
 
-@register_dataset("synthetic-mot", protocol="mot", config="datasets/synthetic-mot.yaml",
-                  description="procedural multi-object benchmark with simulated public detections")
-def open_synthetic_mot(root: Optional[PathLike] = None, *, config: Optional[PathLike] = None,
-                       overrides: Sequence[str] = (), **options) -> Dataset:
-    """Open the multi-object benchmark (same options as :func:`open_synthetic`)."""
+@register_loader("synthetic-mot", params=SyntheticMOTConfig, description="procedural multi-object benchmark")
+def open_synthetic_mot(name: str, params: SyntheticMOTConfig, root: Optional[PathLike] = None) -> Dataset:
+    """The multi-object benchmark: generated in memory, or a MOTChallenge-layout copy at ``root``."""
     from .mot import make_mot_sequence, mot_sequence_names
 
     if root is not None:
-        _no_generation_options("synthetic-mot", options, config, overrides)
-        return read_motchallenge_copy(root, name="synthetic-mot")
-    cfg = load(SyntheticMOTConfig, "datasets/synthetic-mot.yaml", options, config, overrides)
+        _from_root(name, params, root, _yaml_defaults(name, SyntheticMOTConfig))
+        return read_motchallenge_copy(root, name=name)
+    cfg = params
     n = cfg.num_sequences or (cfg.test_sequences if cfg.split == "test" else cfg.train_sequences)
     names = mot_sequence_names(cfg.split, n)
     index = {nm: i for i, nm in enumerate(names)}
@@ -81,8 +73,14 @@ def open_synthetic_mot(root: Optional[PathLike] = None, *, config: Optional[Path
     def loader(nm: str):
         return make_mot_sequence(cfg, cfg.split, index[nm], nm)
 
-    meta = {"split": cfg.split, "seed": cfg.seed, "config": cfg, "generated": True, "has_gt": True}
-    return Dataset("synthetic-mot", "mot", names, loader, None, meta)
+    return Dataset(name, names, loader, has_gt=True)
+
+
+def _yaml_defaults(name: str, cls):
+    from ...core.config import build, split_sources
+    from ..base import dataset_config
+
+    return build(cls, split_sources(dataset_config(name).get("params", {}))[0], f"dataset '{name}'")
 
 
 def select_attribute(dataset: Dataset, attribute: str) -> Dataset:
@@ -90,4 +88,4 @@ def select_attribute(dataset: Dataset, attribute: str) -> Dataset:
     names = [s.name for s in dataset if attribute in s.attributes]
     if names:
         return dataset.select(names)
-    return Dataset(dataset.name, dataset.protocol, [], dataset._loader, dataset.root, dataset.meta)
+    return dataset._copy([])

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
-from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple, Union
-
-from ...core.config import load_config
-from ...core.errors import ConfigError
-from ...core.registry import configs_dir
+from typing import List, Literal, Optional, Tuple
 
 Range = Tuple[float, float]
 
@@ -95,6 +90,9 @@ class SyntheticConfig:
     labels: Labels = dataclasses.field(default_factory=Labels)
     factors: Factors = dataclasses.field(default_factory=Factors)
 
+    def __post_init__(self):
+        check_sizes(self)
+
 
 @dataclasses.dataclass
 class Detections:
@@ -145,35 +143,15 @@ class SyntheticMOTConfig:
     people: People = dataclasses.field(default_factory=People)
     detections: Detections = dataclasses.field(default_factory=Detections)
 
+    def __post_init__(self):
+        check_sizes(self)
 
-_OPTION_KEYS = ("split", "num_sequences", "length", "size", "seed")
 
-
-def load(cls, config_name: str, options: Dict[str, Any], config_file: Optional[Union[str, Path]] = None,
-         overrides: Sequence[str] = ()) -> Any:
-    """Build ``cls`` from ``configs/<config_name>``, an optional user file, ``--set``-style
-    overrides and the dataset options (``split``, ``num_sequences``, ``length``, ``size``, ``seed``)."""
-    files: List[Optional[Path]] = []
-    default = configs_dir() / config_name
-    if default.is_file():
-        files.append(default)
-    if config_file is not None:
-        files.append(Path(config_file))
-    ov = list(overrides)
-    for k, v in options.items():
-        if v is None:
-            continue
-        if k not in _OPTION_KEYS:
-            raise ConfigError(f"unknown option '{k}' for the synthetic dataset; valid options: "
-                              f"{', '.join(_OPTION_KEYS)}, config, overrides")
-        if k == "size":
-            v = list(v)
-        ov.append(f"{k}={v!r}" if not isinstance(v, list) else f"{k}={list(v)}")
-    cfg = load_config(cls, files, ov)
+def check_sizes(cfg) -> None:
+    """Refuse generator settings that cannot make a sequence (raised as ValueError, reported as config errors)."""
     if cfg.length < 2:
-        raise ConfigError(f"synthetic: length must be >= 2 frames, got {cfg.length}")
+        raise ValueError(f"synthetic: length must be >= 2 frames, got {cfg.length}")
     if min(cfg.size) < 64:
-        raise ConfigError(f"synthetic: size must be at least 64x64 pixels, got {tuple(cfg.size)}")
+        raise ValueError(f"synthetic: size must be at least 64x64 pixels, got {tuple(cfg.size)}")
     if cfg.num_sequences is not None and cfg.num_sequences < 1:
-        raise ConfigError(f"synthetic: num_sequences must be >= 1, got {cfg.num_sequences}")
-    return cfg
+        raise ValueError(f"synthetic: num_sequences must be >= 1, got {cfg.num_sequences}")

@@ -201,10 +201,7 @@ def read_otb_copy(root: PathLike, name: str = "synthetic") -> Dataset:
         if not (root / n / "groundtruth_rect.txt").is_file():
             raise DatasetNotFoundError(f"sequence '{n}' listed in list.txt is missing",
                                        path=root / n / "groundtruth_rect.txt")
-    from .sot import ATTRIBUTES
-
-    return Dataset(name, "ope", names, lambda n: _read_otb_sequence(root / n), root,
-                   {"attributes": ATTRIBUTES, "generated": False, "has_gt": True})
+    return Dataset(name, names, lambda n: _read_otb_sequence(root / n), root=root, has_gt=True)
 
 
 # --------------------------------------------------------------------------- VOT
@@ -287,12 +284,11 @@ def read_motchallenge_copy(root: PathLike, name: str = "synthetic-mot") -> Datas
     if not names:
         raise DatasetNotFoundError(f"no sequences (train/<seq>/seqinfo.ini) in the {name} root", path=base,
                                    hint=_EXPORT_HINT.format(name=name, fmt="mot"))
-    from ..motchallenge import MOTChallengeConfig, load_sequence  # the toolkit's MOTChallenge reader
+    from ..motchallenge import MOTChallengeParams, load_sequence  # the toolkit's MOTChallenge reader
 
-    cfg = MOTChallengeConfig(benchmark=name, root=str(root), split="train")
+    cfg = MOTChallengeParams(benchmark=name, root=str(root), split="train")
     cache: Dict[bytes, np.ndarray] = {}
-    return Dataset(name, "mot", names, lambda n: load_sequence(base / n, cfg, cache), root,
-                   {"generated": False, "has_gt": True})
+    return Dataset(name, names, lambda n: load_sequence(base / n, cfg, cache), root=root, has_gt=True)
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -307,7 +303,7 @@ def export(dataset, fmt: str, out_dir: PathLike, progress: bool = False) -> Path
         raise UnknownNameError("export format", fmt, ["otb", "vot", "mot"])
     if isinstance(dataset, Dataset):
         want = "mot" if FORMATS[fmt] is write_motchallenge else "sot"
-        have = "mot" if dataset.protocol == "mot" else "sot"
+        have = dataset.protocol_object().tracker_kind
         if want != have:
             raise BenchError(f"dataset '{dataset.name}' (protocol {dataset.protocol}) cannot be written as "
                              f"'{fmt}'; use " + ("--format mot" if have == "mot" else "--format otb or vot"))

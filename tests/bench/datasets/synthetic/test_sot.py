@@ -21,7 +21,7 @@ def _same(a, b):
 
 
 def test_defaults_and_names(test_split):
-    cfg = test_split.meta["config"]
+    cfg = test_split.params
     assert test_split.protocol == "ope"
     assert len(test_split) == 20 and cfg.length == 120 and tuple(cfg.size) == (320, 240)
     seq = test_split[test_split.names()[0]]
@@ -29,7 +29,7 @@ def test_defaults_and_names(test_split):
     img = seq.frame(0)
     assert img.shape == (240, 320, 3) and img.dtype == np.uint8
     assert sum("distractors" in n for n in test_split.names()) >= 4
-    assert set(test_split.meta["attributes"]) == set(ATTRIBUTES)
+    assert {a for n in test_split.names() for a in test_split[n].attributes} <= set(ATTRIBUTES)
 
 
 def test_deterministic_from_seed():

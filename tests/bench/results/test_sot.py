@@ -8,26 +8,26 @@ from bench.results import sot as R
 
 
 def test_layout_paths(tmp_path):
-    t = R.tracker_dir(tmp_path, "otb100", "siamfc")
-    assert t == tmp_path / "otb100" / "siamfc"
-    assert R.result_path(t, "Jogging-1", "ope") == t / "Jogging-1.txt"
-    assert R.time_path(t, "Jogging-1", "ope") == t / "Jogging-1_time.txt"
-    assert R.result_path(t, "bag", "vot") == t / "baseline" / "bag" / "bag_001.txt"
-    assert R.result_path(t, "bag", "vot", rep=3) == t / "baseline" / "bag" / "bag_003.txt"
-    assert R.time_path(t, "bag", "vot") == t / "baseline" / "bag" / "bag_time.txt"
-    assert R.time_path(t, "bag", "vot", rep=2) == t / "baseline" / "bag" / "bag_002_time.txt"
-    assert R.result_path(t, "GOT-10k_Val_000001", "got10k") == t / "GOT-10k_Val_000001" / "GOT-10k_Val_000001_001.txt"
-    with pytest.raises(ValueError):
-        R.result_path(t, "x", "mot")
+    t = tmp_path / "otb100" / "siamfc"
+    assert R.ONE_PASS.result_path(t, "Jogging-1") == t / "Jogging-1.txt"
+    assert R.ONE_PASS.time_path(t, "Jogging-1") == t / "Jogging-1_time.txt"
+    assert R.VOT_BASELINE.result_path(t, "bag") == t / "baseline" / "bag" / "bag_001.txt"
+    assert R.VOT_BASELINE.result_path(t, "bag", rep=3) == t / "baseline" / "bag" / "bag_003.txt"
+    assert R.VOT_BASELINE.time_path(t, "bag") == t / "baseline" / "bag" / "bag_time.txt"
+    assert R.VOT_BASELINE.time_path(t, "bag", rep=2) == t / "baseline" / "bag" / "bag_002_time.txt"
+    assert R.PER_SEQUENCE.result_path(t, "GOT-10k_Val_000001") == \
+        t / "GOT-10k_Val_000001" / "GOT-10k_Val_000001_001.txt"
+    assert R.VOT_LONGTERM.sidecar_path(t, "car1", 1, "_confidence.value") == \
+        t / "longterm" / "car1" / "car1_001_confidence.value"
 
 
 def test_write_ope_roundtrip_and_resume(tmp_path):
     boxes = np.array([[1.23456, 2, 3, 4], [5, 6, 7.5, 8]])
-    assert not R.is_finished(tmp_path, "Couple", "ope")
-    path = R.write_sequence(tmp_path, "Couple", "ope", boxes, times=[0.1, 0.02])
+    assert not R.ONE_PASS.is_finished(tmp_path, "Couple")
+    path = R.write_sequence(R.ONE_PASS, tmp_path, "Couple", boxes, times=[0.1, 0.02])
     assert path.read_text() == "1.2346,2.0000,3.0000,4.0000\n5.0000,6.0000,7.5000,8.0000\n"
-    assert R.is_finished(tmp_path, "Couple", "ope")
-    np.testing.assert_allclose(R.read_time_file(R.time_path(tmp_path, "Couple", "ope")), [0.1, 0.02])
+    assert R.ONE_PASS.is_finished(tmp_path, "Couple")
+    np.testing.assert_allclose(R.read_time_file(R.ONE_PASS.time_path(tmp_path, "Couple")), [0.1, 0.02])
     got, warn = R.read_ope_file(path, 2)
     np.testing.assert_allclose(got, np.round(boxes, 4))
     assert warn == []
@@ -43,7 +43,7 @@ def test_time_file_written_before_result(tmp_path, monkeypatch):
         real(path, text)
 
     monkeypatch.setattr(R, "atomic_write_text", spy)
-    R.write_sequence(tmp_path, "bag", "vot", [[1.0], [1, 2, 3, 4], [2.0]], times=[0.1, 0.1, 0.1])
+    R.write_sequence(R.VOT_BASELINE, tmp_path, "bag", [[1.0], [1, 2, 3, 4], [2.0]], times=[0.1, 0.1, 0.1])
     assert order == ["bag_time.txt", "bag_001.txt"]
 
 
@@ -55,8 +55,8 @@ def test_killed_write_leaves_no_result(tmp_path, monkeypatch):
 
     monkeypatch.setattr(io.os, "replace", boom)
     with pytest.raises(KeyboardInterrupt):
-        R.write_sequence(tmp_path, "Couple", "ope", np.zeros((2, 4)))
-    assert not R.is_finished(tmp_path, "Couple", "ope")
+        R.write_sequence(R.ONE_PASS, tmp_path, "Couple", np.zeros((2, 4)))
+    assert not R.ONE_PASS.is_finished(tmp_path, "Couple")
     assert list(tmp_path.rglob("*")) == []
 
 
@@ -65,7 +65,7 @@ def test_write_vot_formats(tmp_path):
         codes = np.array([1, -1, 2, 0, 0])
         boxes = np.array([[np.nan] * 4, [1.5, 2, 3, 4], [np.nan] * 4, [np.nan] * 4, [np.nan] * 4])
 
-    path = R.write_sequence(tmp_path, "bag", "vot", Run())
+    path = R.write_sequence(R.VOT_BASELINE, tmp_path, "bag", Run())
     assert path.read_text().splitlines() == ["1", "1.5000,2.0000,3.0000,4.0000", "2", "0", "0"]
     reg, warn = R.read_vot_file(path, 5)
     assert reg.codes().tolist() == [1, -1, 2, 0, 0]
@@ -77,16 +77,16 @@ def test_find_result_file_case_and_dash(tmp_path):
     (tmp_path / "jogging_1.txt").write_text("1,2,3,4\n")
     (tmp_path / "human4_2.txt").write_text("1,2,3,4\n")
     (tmp_path / "BOARD.txt").write_text("1,2,3,4\n")
-    assert R.find_result_file(tmp_path, "Jogging-1", "ope").name == "jogging_1.txt"
-    assert R.find_result_file(tmp_path, "Human4-2", "ope").name == "human4_2.txt"
-    assert R.find_result_file(tmp_path, "Board", "ope").name == "BOARD.txt"
-    assert R.find_result_file(tmp_path, "Jogging-2", "ope") is None
+    assert R.ONE_PASS.find_result_file(tmp_path, "Jogging-1").name == "jogging_1.txt"
+    assert R.ONE_PASS.find_result_file(tmp_path, "Human4-2").name == "human4_2.txt"
+    assert R.ONE_PASS.find_result_file(tmp_path, "Board").name == "BOARD.txt"
+    assert R.ONE_PASS.find_result_file(tmp_path, "Jogging-2") is None
     d = tmp_path / "baseline" / "Ball_2"
     d.mkdir(parents=True)
     (d / "ball_2_001.txt").write_text("1\n")
     (d / "ball_2_002.txt").write_text("1\n")
-    assert R.find_result_file(tmp_path, "ball-2", "vot").name == "ball_2_001.txt"
-    assert [p.name for p in R.find_repetitions(tmp_path, "ball-2", "vot")] == ["ball_2_001.txt", "ball_2_002.txt"]
+    assert R.VOT_BASELINE.find_result_file(tmp_path, "ball-2").name == "ball_2_001.txt"
+    assert [p.name for p in R.VOT_BASELINE.find_repetitions(tmp_path, "ball-2")] == ["ball_2_001.txt", "ball_2_002.txt"]
 
 
 def test_read_ope_separators_and_length_rules(tmp_path):
@@ -147,4 +147,13 @@ def test_time_files(tmp_path):
     (tmp_path / "times").mkdir()
     (tmp_path / "Couple.txt").write_text("1,2,3,4\n")
     (tmp_path / "times" / "Couple_time.txt").write_text("0.5\n")  # got10k OTB layout
-    assert R.find_time_file(tmp_path, "Couple", "ope") == tmp_path / "times" / "Couple_time.txt"
+    assert R.ONE_PASS.find_time_file(tmp_path, "Couple") == tmp_path / "times" / "Couple_time.txt"
+
+
+def test_short_vot_file_refused_or_kept_as_pysot(tmp_path):
+    f = tmp_path / "bag_001.txt"
+    f.write_text("1\n1,2,3,4\n")
+    with pytest.raises(DataError, match="short_results=pysot"):
+        R.read_vot_file(f, 3)
+    reg, warn = R.read_vot_file(f, 3, short="pysot")
+    assert len(reg) == 2 and "not scored" in warn[0]

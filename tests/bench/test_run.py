@@ -15,7 +15,7 @@ import pytest
 
 from bench.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT  # noqa: E402
 SEQS = ["test000-distractors", "test001-occlusion", "test002-out-of-view", "test003-fast-motion",
         "test004-scale", "test005-illumination", "test006-motion-blur", "test007-distractors"]
 LENGTH = 60

@@ -6,7 +6,7 @@ import pytest
 
 from bench.core.errors import ConfigError, DataError, DatasetNotFoundError
 from bench.datasets import open_dataset
-from tests.conftest import shared_path
+from tests.helpers import shared_path
 
 
 def _boxes(n, seed=0):
@@ -78,7 +78,7 @@ def test_missing_root_names_path_and_source(tmp_path):
         assert str(tmp_path / "nope") in str(e.value) and where in str(e.value)
     with pytest.raises(DatasetNotFoundError, match="no OTB sequence folder"):
         open_dataset("otb100", tmp_path)
-    with pytest.raises(ConfigError, match="unknown dataset option"):
+    with pytest.raises(ConfigError, match="unknown option"):
         open_dataset("otb100", tmp_path, colour="red")
 
 
@@ -102,7 +102,6 @@ def test_otb_json_annotation_only(tmp_path):
                            "gt_rect": gt, "attr": ["Occlusion"]}}
     (tmp_path / "OTB100.json").write_text(json.dumps(index))
     ds = open_dataset("otb100", tmp_path)
-    assert ds.meta["source"] == "json"
     s = ds["Jogging-1"]
     assert np.array_equal(s.gt, np.asarray(gt)) and s.frames is None
     with pytest.raises(DatasetNotFoundError, match="not in OTB100.json"):
@@ -131,7 +130,7 @@ def test_vot_folder_layout_tags_and_image_size(tmp_path):
     (root / "bag" / "camera_motion.label").write_text("1\n1\n1\n1\n")
     _write(root / "rect" / "groundtruth.txt", [[1.5, 2, 10.2, 20]] * 3)
     ds = open_dataset("vot2018", root)
-    assert ds.meta["eao_interval"] == [100, 356] and ds.meta["settings"]["skip_initialize"] == 5
+    assert ds.settings.eao_interval == [100, 356] and ds.settings.skip_initialize == 5
     bag = ds["bag"]
     assert bag.image_size == (64, 48) and bag.meta["image_size_source"] == "image"
     assert bag.polygons.shape == (4, 8) and np.allclose(bag.gt[0], [10, 10, 20, 20])
@@ -153,7 +152,7 @@ def test_vot_json_layout(tmp_path):
              "occlusion": [0, 1]}
     (tmp_path / "VOT2016.json").write_text(json.dumps({"a": entry}))
     ds = open_dataset("vot2016", tmp_path)
-    assert ds.meta["eao_interval"] == [108, 371]
+    assert ds.settings.eao_interval == [108, 371]
     a = ds["a"]
     assert a.image_size == (5, 3) and a.flags["size_change"].tolist() == [False, False]
     assert a.init_box.shape == (4,)
@@ -214,12 +213,13 @@ def test_lasot_flags(tmp_path):
 
 
 def test_evaluate_on_handmade_otb_layout(otb_root, tmp_path):
-    from bench.evaluate import evaluate_arrays, evaluate_results
-    from bench.results.sot import write_sequence
+    from bench.evaluate import evaluate as evaluate_results
+    from bench.evaluate import score as evaluate_arrays
+    from bench.results.sot import ONE_PASS, write_sequence
 
     ds = open_dataset("otb100", otb_root).select(["Jogging-1", "Board"])
     res = tmp_path / "res"
-    write_sequence(res, "Jogging-1", "ope", ds["Jogging-1"].gt, times=np.full(307, 0.01))
+    write_sequence(ONE_PASS, res, "Jogging-1", ds["Jogging-1"].gt, times=np.full(307, 0.01))
     rep = evaluate_results(ds, res, tracker="perfect", missing="skip")
     assert rep["metrics"]["success_auc"] == pytest.approx(20 / 21)   # iou 1 fails only t = 1
     assert rep["metrics"]["fps"] == pytest.approx(100)

@@ -11,9 +11,10 @@ import pytest
 
 from bench.core.errors import DataError
 from bench.datasets import open_dataset
-from bench.metrics.mot import evaluate_arrays, evaluate_data, evaluate_mot
+from bench.evaluate import evaluate as evaluate_mot
+from bench.metrics.mot import evaluate_arrays, evaluate_data
 from bench.metrics.mot_data import Preprocess, prepare_sequence
-from conftest import shared_path
+from tests.helpers import shared_path
 
 trackeval = pytest.importorskip("trackeval")
 
@@ -84,7 +85,7 @@ def test_lif_t_subset_equals_trackeval(te_mot17):
     assert list(rep["sequences"]) == MOT17_SUBSET
     for seq in MOT17_SUBSET + ["COMBINED_SEQ"]:
         _assert_same(rep["trackeval"][seq], te_mot17["pre"][seq], seq)
-    assert rep["settings"]["removed_tracker_boxes"] == 13  # MOT17-02-SDP: predictions on distractors
+    assert rep["protocol"]["removed_tracker_boxes"] == 13  # MOT17-02-SDP: predictions on distractors
 
 
 def test_plain_evaluation_equals_trackeval(te_mot17):
@@ -92,13 +93,13 @@ def test_plain_evaluation_equals_trackeval(te_mot17):
     rep = evaluate_mot(open_dataset("mot17", root), root / "trackers" / "Lif_T" / "data",
                        sequences=["MOT17-09-FRCNN"], preprocess=False, raw=True)
     _assert_same(rep["trackeval"]["MOT17-09-FRCNN"], te_mot17["plain"]["MOT17-09-FRCNN"], "plain")
-    assert not rep["settings"]["preprocess"]
+    assert not rep["protocol"]["preprocess"]
 
 
 def test_lif_t_21_sequences_official_figures(lif_t_report):
     rep = lif_t_report
     m = rep["metrics"]
-    assert rep["tracker"] == "Lif_T" and rep["protocol"] == "mot" and len(rep["sequences"]) == 21
+    assert rep["tracker"] == "Lif_T" and rep["protocol"]["name"] == "mot" and len(rep["sequences"]) == 21
     assert rep["warnings"] == []
     # official MOTChallenge devkit (py-motmetrics issue #126) and TrackEval's HOTA, as published
     assert (m["fp"], m["fn"], m["idsw"], m["mt"], m["pt"], m["ml"], m["frag"]) == \
@@ -128,7 +129,7 @@ def test_detector_copy_option_and_partial_results(tmp_path):
     (tmp_path / "data" / "MOT17-09-FRCNN.txt").write_bytes(src.read_bytes())
     rep = evaluate_mot(open_dataset("mot17", root, detections="FRCNN"), tmp_path / "data")
     assert list(rep["sequences"]) == ["MOT17-09-FRCNN"] and rep["tracker"] == tmp_path.name
-    assert "6 of 7 sequences have no result file" in rep["warnings"][0]
+    assert "no result file (data/<seq>.txt) for 6 of 7 sequences" in rep["warnings"][0]
 
 
 def test_mot15_tud_devkit_and_trackeval(te_mot15):
@@ -323,7 +324,7 @@ def test_exact_ties_equal_trackeval(tmp_path, seed):
         _assert_same({"CLEAR": c, "Identity": i, "HOTA": h}, ref["S"], f"seed {seed} preproc {preproc}")
 
 
-# ---------------------------------------------------------------- malformed input through evaluate_mot
+# ---------------------------------------------------------------- malformed input through the MOT protocol's evaluation
 def _copy_tud(tmp_path: Path, text: str) -> Path:
     res = tmp_path / "res" / "data"
     res.mkdir(parents=True)

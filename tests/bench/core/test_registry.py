@@ -14,7 +14,7 @@ from bench.core.errors import BenchError, UnknownNameError
 from bench.core.registry import Registry, TRACKERS, register_tracker
 from bench.core.tracker import SOTTracker
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT  # noqa: E402
 FIXTURE = Path(__file__).parent / "plugin_fixture"
 
 

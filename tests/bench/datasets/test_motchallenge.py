@@ -11,11 +11,11 @@ import pytest
 from bench.core.errors import ConfigError, DataError, DatasetNotFoundError
 from bench.core.tracker import MOTTracker
 from bench.datasets import open_dataset
-from bench.datasets.motchallenge import read_mot_text
-from bench.protocols.mot import run_mot
-from bench.results.mot import (find_result_files, guess_tracker_name, is_finished, read_mot_results,
-                               read_timing, result_path, timing_path, write_mot_results)
-from conftest import shared_path
+from bench.core.mot_text import read_mot_text
+from bench.results.mot import (find_results_folder, guess_tracker_name, read_mot_results, read_timing, result_file,
+                               timing_file, write_mot_results)
+from bench.run import run_dataset
+from tests.helpers import shared_path
 
 
 # ---------------------------------------------------------------- shared data
@@ -23,7 +23,7 @@ def test_mot17_layout_and_detector_copies():
     root = shared_path("mot", "MOT17")
     ds = open_dataset("mot17", root)
     assert ds.protocol == "mot" and len(ds) == 21
-    assert ds.meta["preprocess"] and ds.meta["distractor_classes"] == [2, 7, 8, 12]
+    assert ds.settings.preprocess and ds.settings.distractor_classes == [2, 7, 8, 12]
     frcnn = open_dataset("mot17", root, detections="frcnn")
     assert frcnn.names() == [f"MOT17-{n:02d}-FRCNN" for n in (2, 4, 5, 9, 10, 11, 13)]
     assert len(open_dataset("mot17", root, detections="SDP")) == 7
@@ -61,7 +61,7 @@ def test_mot15_tud():
     # all 11 MOT15 training sequences of ../shared/data, in name order
     assert len(ds) == 11 and ds.names() == sorted(ds.names())
     assert {"TUD-Campus", "TUD-Stadtmitte", "KITTI-17", "Venice-2"} <= set(ds.names())
-    assert not ds.meta["preprocess"]  # TrackEval never preprocesses MOT15
+    assert not ds.settings.preprocess  # TrackEval never preprocesses MOT15
     seq = ds["TUD-Campus"]
     assert len(seq) == 71 and seq.gt.shape[1] == 9 and seq.detections.shape[1] == 7
 
@@ -85,7 +85,7 @@ def test_dataset_option_errors(tmp_path):
     root = shared_path("mot", "MOT17")
     with pytest.raises(ConfigError, match="detections"):
         open_dataset("mot17", root, detections="YOLO")
-    with pytest.raises(ConfigError, match="MOT17"):
+    with pytest.raises(ConfigError, match="MOT16 has one copy per sequence"):
         open_dataset("mot16", tmp_path, detections="FRCNN")
     with pytest.raises(ConfigError, match="unknown option 'detector'"):
         open_dataset("mot17", root, detector="FRCNN")
@@ -146,18 +146,19 @@ def test_identical_files_parsed_once(tmp_path):
 
 def test_write_read_roundtrip(tmp_path):
     rows = np.array([[2, 7, 1.23456, 2.5, 30, 40, 0.5], [1, 3, -4.0, 5.0, 6.0, 7.0, 1.0], [1, 1, 1, 1, 2, 2, 0.25]])
-    path = result_path(tmp_path, "mot17", "mine", "MOT17-02-FRCNN")
+    path = result_file(tmp_path / "mot17" / "mine", "MOT17-02-FRCNN")
     assert path == tmp_path / "mot17" / "mine" / "data" / "MOT17-02-FRCNN.txt"
-    assert not is_finished(tmp_path, "mot17", "mine", "MOT17-02-FRCNN")
+    assert not path.is_file()
     write_mot_results(path, rows)
-    assert is_finished(tmp_path, "mot17", "mine", "MOT17-02-FRCNN")
+    assert path.is_file()
     assert path.read_text().splitlines()[0] == "1,1,1.000,1.000,2.000,2.000,0.25,-1,-1,-1"
     back = read_mot_results(path)
     assert back.shape == (3, 10)
     np.testing.assert_allclose(back[:, :7], rows[np.lexsort((rows[:, 1], rows[:, 0]))], atol=5e-4)
     assert list(path.parent.iterdir()) == [path]  # no temporary files left
-    assert find_result_files(tmp_path, ["MOT17-02-FRCNN"], "mot17", "mine") == {"MOT17-02-FRCNN": path}
-    assert find_result_files(path.parent.parent, ["MOT17-02-FRCNN"]) == {"MOT17-02-FRCNN": path}
+    assert find_results_folder(tmp_path, ["MOT17-02-FRCNN"], "mot17", "mine") == path.parent
+    assert find_results_folder(path.parent.parent, ["MOT17-02-FRCNN"]) == path.parent
+    assert find_results_folder(path.parent.parent, ["other"]) is None
     assert guess_tracker_name(path.parent) == "mine"
 
 
@@ -205,6 +206,10 @@ class EchoTracker(MOTTracker):
         return keep[:, :4], np.arange(1, len(keep) + 1), keep[:, 4]
 
 
+def run_mot(tracker, ds, out, name, **kw):
+    return run_dataset(tracker, ds, out / ds.name / name, tracker_name=name, **kw)
+
+
 def test_run_mot_resume_and_failures(tmp_path):
     ds = open_dataset("mot17", _tiny_mot(tmp_path / "data"))
     out = tmp_path / "runs"
@@ -212,15 +217,15 @@ def test_run_mot_resume_and_failures(tmp_path):
     summary = run_mot(trk, ds, out, "echo", progress=False)
     assert summary.done == ["SEQ-A"] and list(summary.failed) == ["SEQ-B"]
     assert "boom" in summary.failed["SEQ-B"] and "RuntimeError" in summary.tracebacks["SEQ-B"]
-    assert summary.timings["SEQ-A"].frames == 6 and summary.timings["SEQ-A"].fps > 0
-    assert not is_finished(out, "mot17", "echo", "SEQ-B")
-    rows = read_mot_results(result_path(out, "mot17", "echo", "SEQ-A"))
+    assert summary.frames == 6 and summary.fps > 0
+    assert not result_file(out / "mot17" / "echo", "SEQ-B").is_file()
+    rows = read_mot_results(result_file(out / "mot17" / "echo", "SEQ-A"))
     np.testing.assert_allclose(rows[:, :7], [[t, 1, 5 + t + 0.5, 10, 10, 20, 0.9] for t in range(1, 7)])
-    assert read_timing(timing_path(out, "mot17", "echo", "SEQ-A"))["frames"] == 6
+    assert read_timing(timing_file(out / "mot17" / "echo", "SEQ-A"))["frames"] == 6
     # images reached the tracker (needs_images), in order
     again = run_mot(EchoTracker(), ds, out, "echo", progress=False)
     assert again.skipped == ["SEQ-A"] and again.done == ["SEQ-B"] and not again.failed
-    assert again.timings["SEQ-A"].frames == 6  # from the timing file
+    assert ds.protocol_object().recorded_time(out / "mot17" / "echo", "SEQ-A")[0] == 6  # from the timing file
     third = run_mot(EchoTracker(), ds, out, "echo", progress=False, overwrite=True)
     assert third.done == ["SEQ-A", "SEQ-B"]
 

@@ -151,24 +151,25 @@ def test_vot_repetitions_deterministic_and_stochastic():
     # each repetition is reseeded before its first init: seeds 7..21 (re-inits keep the run's seed)
     first_init_seeds = [s for (f, _), s in zip(sto.inits, sto.seeds_at_init) if f == 0]
     assert first_init_seeds == list(range(7, 22))
-    assert len(run_vot(sto, seq, settings=VOTSettings(repetitions_stochastic=3))) == 3
+    assert len(run_vot(sto, seq, settings=VOTSettings(repetitions=3))) == 3
 
 
 def test_runner_got10k_layout_repetitions_and_resume(tmp_path):
     from bench.datasets.base import Dataset
-    from bench.protocols.runner import run_dataset
-    from bench.results.sot import is_finished, result_path
+    from bench.protocols.got10k import GOT10kSettings
+    from bench.results.sot import PER_SEQUENCE
+    from bench.run import run_dataset
 
     seqs = {f"GOT-10k_Val_{i:06d}": make_seq(12) for i in (1, 2)}
     for n, s in seqs.items():
         s.name = n
-    ds = Dataset("got10k-fake", "got10k", list(seqs), seqs.__getitem__)
+    ds = Dataset("got10k-fake", list(seqs), seqs.__getitem__, protocol="got10k", settings=GOT10kSettings())
     sto = Scripted(make_seq(12).gt, deterministic=False)
     summary = run_dataset(sto, ds, tmp_path, tracker_name="fake", progress=False, seed=3)
     assert summary.done == list(seqs) and not summary.failed
     for n in seqs:
-        assert is_finished(tmp_path, n, "got10k", repetitions=3)
-        assert result_path(tmp_path, n, "got10k", 3) == tmp_path / n / f"{n}_003.txt"
+        assert all(PER_SEQUENCE.is_finished(tmp_path, n, r) for r in (1, 2, 3))
+        assert PER_SEQUENCE.result_path(tmp_path, n, 3) == tmp_path / n / f"{n}_003.txt"
         assert len((tmp_path / n / f"{n}_001.txt").read_text().splitlines()) == 12
     assert sto.seeds_at_init == [3, 4, 5, 3, 4, 5]
     again = run_dataset(sto, ds, tmp_path, tracker_name="fake", progress=False, seed=3)

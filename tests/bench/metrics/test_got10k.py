@@ -60,8 +60,8 @@ def test_equals_got10k_experiment_report(tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     from got10k.experiments import ExperimentGOT10k
 
-    from bench.evaluate import evaluate_results
-    from bench.results.sot import write_sequence
+    from bench.evaluate import evaluate as evaluate_results
+    from bench.results.sot import PER_SEQUENCE, write_sequence
 
     rng = np.random.default_rng(0)
     seqs = _make_val_split(tmp_path / "data", rng)
@@ -69,7 +69,7 @@ def test_equals_got10k_experiment_report(tmp_path, monkeypatch):
     for name, gt in seqs.items():
         pred = gt + rng.normal(0, 8, gt.shape)
         pred[:, 0] -= 30 * (rng.random(len(gt)) < 0.2)  # boxes partly outside the image
-        write_sequence(tdir, name, "got10k", pred, times=rng.uniform(0.01, 0.05, len(gt)))
+        write_sequence(PER_SEQUENCE, tdir, name, pred, times=rng.uniform(0.01, 0.05, len(gt)))
     exp = ExperimentGOT10k(str(tmp_path / "data"), subset="val", result_dir=str(tmp_path / "results"),
                            report_dir=str(tmp_path / "reports"))
     ref = exp.report(["T"])["T"]

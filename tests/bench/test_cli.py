@@ -10,7 +10,7 @@ import pytest
 from bench.cli import main
 from bench.core.registry import TRACKERS, register_tracker
 from bench.core.tracker import SOTTracker
-from conftest import shared_path
+from tests.helpers import shared_path
 
 SEQS = ["test000-distractors", "test004-scale", "test005-illumination"]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -219,7 +219,8 @@ def test_run_and_compare_mot(tmp_path, capsys):
 
 
 def test_readme_quick_start_is_what_ci_runs():
-    root = Path(__file__).resolve().parents[1]
+    from tests.helpers import ROOT as root
+
     readme = (root / "README.md").read_text()
     section = readme.split("## Quick start", 1)[1].split("## ", 1)[0]
     block = section.split("```bash", 1)[1].split("```", 1)[0]

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from bench.metrics import ope
-from tests.conftest import shared_path
+from tests.helpers import shared_path
 
 
 def test_success_and_precision_by_hand():
@@ -79,7 +79,7 @@ def test_combine_is_mean_over_sequences_and_attributes():
 @pytest.fixture(scope="module")
 def otb_reports():
     from bench.datasets import open_dataset
-    from bench.evaluate import evaluate_results
+    from bench.evaluate import evaluate as evaluate_results
 
     root = shared_path("sot", "otb100")
     ds = open_dataset("otb100", root)  # sequences are loaded once and cached
@@ -105,7 +105,7 @@ def test_otb100_per_sequence_equals_got10k(otb_reports):
 
     from got10k.experiments.otb import ExperimentOTB
 
-    from bench.results.sot import find_result_file
+    from bench.results.sot import ONE_PASS
 
     exp = object.__new__(ExperimentOTB)  # the metric internals, without its dataset download
     exp.nbins_iou, exp.nbins_ce = 21, 51
@@ -117,7 +117,7 @@ def test_otb100_per_sequence_equals_got10k(otb_reports):
         succ_all, prec_all = [], []
         for seq, entry in anno_all.items():
             anno = np.asarray(entry["gt_rect"], dtype=float)
-            boxes = np.loadtxt(find_result_file(root / "results" / tracker, seq, "ope"), delimiter=",")
+            boxes = np.loadtxt(ONE_PASS.find_result_file(root / "results" / tracker, seq), delimiter=",")
             boxes[0] = anno[0]
             ious, ce = exp._calc_metrics(boxes, anno)
             succ, prec = exp._calc_curves(ious, ce)

@@ -27,7 +27,7 @@ def _all_rows(ds):
 
 
 def test_defaults(mot):
-    cfg = mot.meta["config"]
+    cfg = mot.params
     assert mot.protocol == "mot" and len(mot) == 4 and cfg.length == 150 and tuple(cfg.size) == (640, 360)
     s = mot[mot.names()[0]]
     assert isinstance(s, MOTSequence) and s.length == 150 and s.image_size == (640, 360)
@@ -52,7 +52,7 @@ def test_deterministic_and_splits_disjoint():
 
 def test_detector_settings_do_not_change_the_scene():
     a = open_dataset("synthetic-mot", length=30, num_sequences=1)
-    b = open_dataset("synthetic-mot", length=30, num_sequences=1, overrides=["detections.fp_per_frame=5.0"])
+    b = open_dataset("synthetic-mot", length=30, num_sequences=1, **{"detections.fp_per_frame": 5.0})
     n = a.names()[0]
     assert np.array_equal(a[n].gt, b[n].gt)
     assert len(b[n].detections) > len(a[n].detections)
@@ -125,7 +125,7 @@ def _match(gt_f, det_f):
 
 
 def test_detection_statistics_match_config(mot):
-    D = mot.meta["config"].detections
+    D = mot.params.detections
     gts, dets, tps, rows = [], [], [], []
     n_frames = 0
     for s in mot:
@@ -152,7 +152,7 @@ def test_detection_statistics_match_config(mot):
     # jitter of true detections (boxes away from the image border)
     g = gt[row[tp]]
     d = det[tp]
-    W, H = mot.meta["config"].size
+    W, H = mot.params.size
     clear = (g[:, 2] > 1) & (g[:, 3] > 1) & (g[:, 2] + g[:, 4] < W - 1) & (g[:, 3] + g[:, 5] < H - 1)
     dc = (d[clear, 2:4] + d[clear, 4:6] / 2 - g[clear, 2:4] - g[clear, 4:6] / 2) / g[clear, 4:6]
     assert np.all(np.abs(dc.std(0) - D.jitter) < 0.01), dc.std(0)

@@ -5,7 +5,7 @@ import pytest
 
 from bench.core.regions import as_regions
 from bench.metrics import vot as V
-from tests.conftest import shared_path
+from tests.helpers import shared_path
 
 SIZE = (100, 100)
 # per convention: a gt rectangle and two predictions whose rasterised overlap is 1.0 and 0.5
@@ -120,7 +120,7 @@ def test_repetitions_average():
     ("pysot", 0.5804, 0.2976, 0.4113),
 ])
 def test_vot2019_ocean_matches_references(convention, accuracy, eao, robustness):
-    from bench.evaluate import evaluate_results
+    from bench.evaluate import evaluate as evaluate_results
 
     root = shared_path("sot", "vot2019")
     rep = evaluate_results("vot2019", root / "results" / "Ocean", root=root, convention=convention)

@@ -12,9 +12,10 @@ from bench.cli import main
 from bench.core.build import build_tracker
 from bench.core.config import load_config, missing_sources, read_yaml
 from bench.core.errors import ConfigError
+from tests.helpers import ROOT
 from bench.published import load_published
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = ROOT / "configs"
 PARAM_YAMLS = sorted(p for sub in ("trackers", "datasets", "train") for p in (CONFIGS / sub).rglob("*.yaml"))
 PUBLISHED = sorted((CONFIGS / "published").glob("*.yaml"))
 
