@@ -228,5 +228,5 @@ def format_rows(table: PublishedTable, rows: Sequence[Row]) -> str:
         lines.append("No results (not checked): " + ", ".join(missing))
     checked = [r for r in rows if r.status in ("ok", "FAIL", "no metric")]
     lines.append(f"{len(checked) - len(bad)}/{len(checked)} checked values agree with the published table"
-                 + ("" if not bad else f"; FAILED: " + ", ".join(f"{r.results}/{r.metric}" for r in bad)))
+                 + ("" if not bad else "; FAILED: " + ", ".join(f"{r.results}/{r.metric}" for r in bad)))
     return "\n".join(lines)

@@ -116,7 +116,8 @@ def markdown(rows, info, threads, cmd, seq, rate=None) -> str:
             floor = (f"; conv {r['gflop']:.1f} GFLOP/frame, floor {r['gflop'] / rate:.3f} s, "
                      f"median / floor {r['update_median_s'] / (r['gflop'] / rate):.2f}")
         lines.append(f"| {r['entry']} | {r['init_s']:.2f} | {r['update_median_s']:.3f} | {r['update_mean_s']:.3f} | "
-                     f"{r['update_p90_s']:.3f} | {r['fps']:.2f} | {'; '.join(tgt)} | {r['counters']}{floor} | {r['note']} |")
+                     f"{r['update_p90_s']:.3f} | {r['fps']:.2f} | {'; '.join(tgt)} | {r['counters']}{floor} | "
+                     f"{r['note']} |")
     return "\n".join(lines) + "\n"
 
 

@@ -116,7 +116,8 @@ def build(cls, values: Dict[str, Any], origin: str = "config", prefix: str = "")
     kwargs = {}
     for k, v in (values or {}).items():
         if k not in names:
-            raise ConfigError(f"{origin}: unknown key '{prefix}{k}'; valid keys: {', '.join(prefix + n for n in names)}")
+            valid = ", ".join(prefix + n for n in names)
+            raise ConfigError(f"{origin}: unknown key '{prefix}{k}'; valid keys: {valid}")
         kwargs[k] = _coerce(v, hints[k], f"{prefix}{k}", origin)
     try:
         return cls(**kwargs)

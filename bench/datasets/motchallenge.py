@@ -43,7 +43,7 @@ from typing import Dict, List, Literal, Optional, Union
 
 import numpy as np
 
-from ..core.errors import ConfigError, DataError, DatasetNotFoundError
+from ..core.errors import DataError, DatasetNotFoundError
 from ..core.mot_text import check_rows, read_mot_text
 from ..core.sequence import ImageFiles, MOTSequence
 from .base import Dataset, LoaderParams, register_loader

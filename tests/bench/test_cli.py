@@ -215,7 +215,8 @@ def test_run_and_compare_mot(tmp_path, capsys):
     assert code == 0, out
     lines = [l.split() for l in out.splitlines()]
     assert [l[0] for l in lines if l and l[0] in ("sort", "bytetrack")] == ["sort", "bytetrack"]
-    assert (tmp_path / "synthetic-mot" / "compare.json").is_file() and is_png(tmp_path / "synthetic-mot" / "compare.png")
+    assert (tmp_path / "synthetic-mot" / "compare.json").is_file()
+    assert is_png(tmp_path / "synthetic-mot" / "compare.png")
 
 
 def test_readme_quick_start_is_what_ci_runs():

@@ -202,7 +202,6 @@ def coverage(scene: Scene, oid: int) -> Tuple[np.ndarray, np.ndarray]:
     in the image, and in the image and not covered by a nearer present object. 0 where absent."""
     obj = scene.obj(oid)
     t = obj.track
-    n = len(t)
     W, H = scene.size
     unit = _unit_samples(obj.look.exponent)
     x, y = _to_image(t, unit)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bench.cli import main
@@ -29,7 +30,7 @@ def test_decorator_registers_and_rejects_duplicates():
             pass
 
         def update(self, image):
-            return box, 1.0
+            return np.zeros(4), 1.0
 
     e = reg.get("t-one")
     assert e.obj is One and e.kind == "sot" and e.config == "trackers/t-one.yaml"
