@@ -5,7 +5,7 @@ and the update's floor (its FLOP count / this machine's measured float32 matmul 
     python benchmarks/sot_speed.py --entries siamfc,siamfc@official --targets 1,2,4,8,16,32
     python benchmarks/sot_speed.py --out benchmarks/results/siamese.md
 
-Targets (issue 3): 32 batched targets cost at most 4x one target per frame; a single-target
+Targets (the project's speed targets for the Siamese trackers): 32 batched targets cost at most 4x one target per frame; a single-target
 update costs at most 1.3x its floor. The "shared-feature bound" column is the least any
 batching could reach on these frames (:func:`shared_bound`): one backbone pass over the
 rectangle covering all N search regions, over one target's pass.
@@ -67,7 +67,7 @@ for _e in [
     add_entry(_e)
 
 
-# ---- Online-learning trackers (issue 4; maintained with sot/trackers/mdnet.py and adnet.py) ----------
+# ---- Online-learning trackers (maintained with sot/trackers/mdnet.py and adnet.py) ----------
 # Not added to ENTRIES by default: one update samples and trains on hundreds of crops, so the batched
 # 1..32-target sweep above would take hours. benchmarks/sot_speed_online.py times them (init, median /
 # mean update, FPS over a sequence); `add_entry(e) for e in ONLINE_ENTRIES` makes them available here.

@@ -10,7 +10,7 @@ of crops). For each entry: first-frame initialisation (median of 3), then one pa
 and FPS over the whole pass (long-term updates and re-detections included), plus the
 tracker's own counters (failures, actions per frame, re-detections).
 
-Targets (issue 4, published sample counts): MDNet median update <= 0.6 s and initialisation
+Targets (the project's speed targets for the online trackers, published sample counts): MDNet median update <= 0.6 s and initialisation
 <= 12 s; ADNet median update <= 0.15 s; ADNet-fast <= 0.05 s.
 """
 from __future__ import annotations

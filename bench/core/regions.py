@@ -545,6 +545,7 @@ def _overlap_pysot(a: Regions, b: Regions, bw: np.ndarray, bh: np.ndarray) -> np
 def gt_extent_size(gt) -> Tuple[int, int]:
     """Frame size estimated from a ground-truth region list: ``(ceil(max x), ceil(max y))``.
 
-    Used when a VOT root holds annotations only (see docs: vot-reference "gtext")."""
+    Used when a VOT root holds annotations only (docs/sot-eval.md, "VOT frame size without images"):
+    the closest bound to the image vot-toolkit would read, with the ground truth inside it."""
     mx, my = as_regions(gt).extent()
     return int(np.ceil(mx)), int(np.ceil(my))

@@ -1,6 +1,7 @@
 """One-pass evaluation (OTB / LaSOT / synthetic): success, precision, normalised precision.
 
-Conventions (pysot, got10k and pytracking agree; ``../shared/reference/anchors.md`` 2.1-2.4):
+Conventions (pysot ``toolkit/evaluation/ope_benchmark.py``, got10k ``experiments/otb.py`` and
+pytracking ``analysis/extract_results.py`` agree):
 
 * IoU of continuous ``xywh`` boxes (no ``+1``; got10k ``rect_iou`` arithmetic,
   :func:`bench.core.boxes.iou`);

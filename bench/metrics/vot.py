@@ -4,7 +4,8 @@ Input per sequence: the runs (repetitions) of the tracker as :class:`Regions` (c
 ``1`` init, ``2`` failure, ``0`` skipped, else boxes / polygons), the ground-truth
 regions and the image size ``(W, H)``. :func:`sequence_metrics` computes everything
 per sequence; :func:`combine` pools the sequences. Two conventions reproduce the two
-reference implementations exactly (``../shared/reference/vot-reference.md``):
+reference implementations exactly (vot-toolkit 0.9.0 and pysot; checked on the Ocean VOT2019
+raw results in ``tests/bench/metrics/test_vot.py``; the differences are listed in docs/sot-eval.md):
 
 ``convention="vot-toolkit"`` (default; vot-toolkit 0.9.0 ``analysis/supervised.py``)
     * overlaps rasterised with ``bench.core.regions`` "vot-toolkit" inside ``(W, H)``;
