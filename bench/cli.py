@@ -202,20 +202,18 @@ def cmd_report(args) -> int:
 def cmd_reproduce(args) -> int:
     from .datasets import open_dataset
     from .evaluate import evaluate
-    from .published import compare, failed, format_rows, load_published, published_path
+    from .published import compare, failed, format_rows, load_published, nothing_checked, published_path
 
     table = load_published(published_path(args.published))
-    dataset = open_dataset(table.dataset, args.root).select(_csv(args.sequences))
-    options = dict(table.eval_options)
-    options.update(_options(args.option))
-    dataset = dataset.with_settings(**options)
+    dataset = open_dataset(table.dataset, args.root).select(_csv(args.sequences) or table.sequences)
+    extra = _options(args.option)
 
-    def run_eval(name: str, folder: Path):
-        return evaluate(dataset, folder, name)
+    def run_eval(name: str, folder: Path, options):
+        return evaluate(dataset, folder, name, **dict(options, **extra))
 
     rows = compare(table, args.results, run_eval, _csv(args.trackers))
     _print(format_rows(table, rows))
-    return 1 if failed(rows) else 0
+    return 1 if failed(rows) or nothing_checked(rows) else 0
 
 
 def cmd_export(args) -> int:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
 from .core.config import to_dict
-from .core.errors import BenchError
+from .core.errors import BenchError, DatasetNotFoundError
 from .core.io import atomic_write_text
 
 
@@ -45,6 +45,8 @@ class RunSummary:
     skipped: List[str] = dataclasses.field(default_factory=list)
     failed: Dict[str, str] = dataclasses.field(default_factory=dict)
     tracebacks: Dict[str, str] = dataclasses.field(default_factory=dict)
+    #: sequences whose files are not under the root (a subset of ``failed``), with the download hint
+    missing: Dict[str, str] = dataclasses.field(default_factory=dict)
     frames: int = 0
     seconds: float = 0.0
     wall: float = 0.0
@@ -149,6 +151,10 @@ def run_dataset(tracker, dataset, results_dir: Path, *, tracker_name: str, overw
                 summary.done.append(name)
             except KeyboardInterrupt:
                 raise
+            except DatasetNotFoundError as exc:
+                summary.failed[name] = str(exc)
+                summary.missing[name] = exc.hint
+                summary.tracebacks[name] = str(exc)
             except BenchError as exc:
                 summary.failed[name] = str(exc)
                 summary.tracebacks[name] = traceback.format_exc()
@@ -183,6 +189,24 @@ def write_errors(report_dir: Path, summary: RunSummary) -> Path:
     return report_dir / "errors.log"
 
 
+def failure_lines(summary: RunSummary, dataset, report_dir: Path) -> List[str]:
+    """What failed, one line per sequence; sequences whose files are absent in one line with the hint once."""
+    out: List[str] = []
+    missing = [n for n in summary.failed if n in summary.missing]
+    others = [n for n in summary.failed if n not in summary.missing]
+    if missing:
+        have = [n for n in dataset.names() if n not in summary.missing]
+        root = dataset.root or "the dataset root"
+        how = f"run with --sequences {','.join(have[:10])}{',...' if len(have) > 10 else ''}" if have else ""
+        hint = next((summary.missing[n] for n in missing if summary.missing[n]), "")
+        out.append(f"{len(missing)} of {len(dataset)} sequences not found under {root}"
+                   + (f"; {how}" if how else "") + (f"; or download them: {hint}" if hint else ""))
+    if others:
+        out.append(f"FAILED sequences ({len(others)}), tracebacks in {report_dir / 'errors.log'}:")
+        out.extend(f"  {n}: {summary.failed[n]}" for n in others)
+    return out
+
+
 def run_and_report(tracker, dataset, *, out: Path, tracker_name: str, overwrite: bool = False,
                    progress: bool = True, seed: int = 0, run_info: Optional[Dict[str, Any]] = None) -> Outcome:
     """``bench run``: track, evaluate, write report files; returns the printed text and exit code."""
@@ -214,8 +238,8 @@ def run_and_report(tracker, dataset, *, out: Path, tracker_name: str, overwrite:
         report = evaluate(ds_eval, results_dir, tracker_name)
         print_warnings(report)
         metrics = report.get("metrics") or {}
-        if metrics.get("fps") is None and run_fps:
-            metrics["fps"] = run_fps
+        if run_fps and (metrics.get("fps") is None or not summary.skipped):
+            metrics["fps"] = run_fps  # every sequence ran now: the table shows this run's speed
         written = write_outputs([report], report_dir, ds_eval)
         lines += ["", summary_table([report], protocol), ""]
         if run_fps:
@@ -227,7 +251,5 @@ def run_and_report(tracker, dataset, *, out: Path, tracker_name: str, overwrite:
         if run_fps:
             lines.append(f"Tracking speed: {run_fps:.1f} FPS")
     if failed:
-        lines.append("")
-        lines.append(f"FAILED sequences ({len(failed)}), tracebacks in {report_dir / 'errors.log'}:")
-        lines.extend(f"  {n}: {msg}" for n, msg in failed.items())
+        lines += [""] + failure_lines(summary, dataset, report_dir)
     return Outcome(summary, report, report_dir, "\n".join(lines), 1 if failed else 0)

@@ -43,6 +43,7 @@ class DatasetNotFoundError(DataError):
     """
 
     def __init__(self, message: str, path: Optional[PathLike] = None, hint: str = ""):
+        self.hint = hint
         super().__init__(message + (f"\n  {hint}" if hint else ""), path=path)
 
 
@@ -62,14 +63,14 @@ class UnknownNameError(BenchError):
 
     exit_code = 2
 
-    def __init__(self, kind: str, name: str, known: Iterable[str]):
+    def __init__(self, kind: str, name: str, known: Iterable[str], plural: Optional[str] = None):
         self.kind, self.name = kind, name
         self.known = sorted(set(known))
         self.closest = closest_match(name, self.known)
         msg = f"unknown {kind} '{name}'."
         if self.closest:
             msg += f" Did you mean '{self.closest}'?"
-        msg += f"\n  known {kind}s: " + (", ".join(self.known) if self.known else "(none)")
+        msg += f"\n  known {plural or kind + 's'}: " + (", ".join(self.known) if self.known else "(none)")
         super().__init__(msg)
 
 

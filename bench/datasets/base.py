@@ -82,7 +82,7 @@ class Dataset:
 
     def __getitem__(self, name: str):
         if name not in self._names:
-            raise UnknownNameError(f"sequence of {self.name}", name, self._names)
+            raise UnknownNameError(f"sequence of {self.name}", name, self._names, f"sequences of {self.name}")
         if name not in self._cache:
             self._cache[name] = self._loader(name)
         return self._cache[name]
@@ -126,10 +126,11 @@ class Dataset:
             if any(ch in n for ch in "*?["):
                 hits = [m for m in self._names if fnmatch.fnmatchcase(m, n)]
                 if not hits:
-                    raise UnknownNameError(f"sequence of {self.name} matching", n, self._names)
+                    raise UnknownNameError(f"sequence of {self.name} matching", n, self._names,
+                                           f"sequences of {self.name}")
                 picked += [m for m in hits if m not in picked]
             elif n not in self._names:
-                raise UnknownNameError(f"sequence of {self.name}", n, self._names)
+                raise UnknownNameError(f"sequence of {self.name}", n, self._names, f"sequences of {self.name}")
             elif n not in picked:
                 picked.append(n)
         return self._copy(picked)

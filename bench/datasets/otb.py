@@ -129,10 +129,12 @@ def _from_folder(seq: str, root: Path, info: Dict[str, Any], attr_names: Dict[st
     n = last - first + 1
     gt = read_boxes(gt_file)
     warnings: List[str] = []
+    init_line = 1
     if len(gt) == n:
         pass
     elif len(gt) >= last:
         gt = gt[first - 1:last]
+        init_line = first
     elif len(gt) == n - 1:
         warnings.append(f"{gt_file}: {len(gt)} rows for {n} frames ({first}..{last}); the last frame has no "
                         "ground truth (NaN)")
@@ -144,7 +146,7 @@ def _from_folder(seq: str, root: Path, info: Dict[str, Any], attr_names: Dict[st
     paths = [folder / "img" / f"{i:0{digits}d}.jpg" for i in range(first, last + 1)]
     return SOTSequence(seq, gt, frames=_frames(paths), attributes=_attributes(info, attr_names),
                     meta={"invalid_gt_frames": n_bad, "first_frame": first, "source": str(gt_file),
-                          "warnings": warnings})
+                          "init_line": init_line, "warnings": warnings})
 
 
 def download(root: str, name: str = "otb100") -> Path:

@@ -29,6 +29,7 @@ trackers, failure when the overlap is 0, AR sensitivity 30.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -40,13 +41,19 @@ from ..core.errors import DataError, DatasetNotFoundError
 from ..core.regions import Regions, as_regions, gt_extent_size
 from ..core.sequence import ImageFiles, SOTSequence
 from .base import Dataset, LoaderParams, download_hint, register_loader, resolve_root
-from .sot_common import image_size, read_numbers
+from .sot_common import image_size, read_data_yaml, read_numbers
 
 TAGS = ("camera_motion", "illum_change", "motion_change", "size_change", "occlusion")
 
 
-@register_loader("vot", description="VOT toolkit workspace folders or a pysot-style VOT20xx.json")
-def open_vot(name: str, params: LoaderParams, root=None) -> Dataset:
+@dataclasses.dataclass
+class VOTParams(LoaderParams):
+    #: the edition's sequence list in configs/datasets/lists/vot.yaml (the root is checked against it); "" = none
+    list: str = ""
+
+
+@register_loader("vot", params=VOTParams, description="VOT toolkit workspace folders or a pysot-style VOT20xx.json")
+def open_vot(name: str, params: VOTParams, root=None) -> Dataset:
     """Open VOT edition ``name`` (``vot2016`` .. ``vot2019``) at ``root``.
 
     The annotations come from ``<root>/<NAME>.json`` (pysot layout, ``VOT2018.json`` for
@@ -63,6 +70,7 @@ def open_vot(name: str, params: LoaderParams, root=None) -> Dataset:
         except (OSError, ValueError) as exc:
             raise DataError(f"unreadable VOT JSON ({exc})", path=json_file) from None
         names = list(index)
+        check_edition(name, params, names, json_file)
 
         def load(seq: str) -> SOTSequence:
             return _from_json(seq, index[seq], root, json_file)
@@ -83,6 +91,7 @@ def open_vot(name: str, params: LoaderParams, root=None) -> Dataset:
                     path=root, hint=hint)
             raise DatasetNotFoundError(f"{name}: no {json_file.name}, no list.txt and no sequence folder "
                                        "(<seq>/groundtruth.txt) in the root", path=root, hint=hint)
+    check_edition(name, params, names, list_file if list_file.is_file() else root)
 
     def load_folder(seq: str) -> SOTSequence:
         return _from_folder(seq, root, hint)
@@ -171,3 +180,27 @@ def _from_folder(seq: str, root: Path, hint: str) -> SOTSequence:
         frames = ImageFiles(images[:n])
         size = image_size(images[0])
     return _regions_to_sequence(seq, regions, frames, flags, size, str(gt_file), warnings)
+
+
+def check_edition(name: str, params: VOTParams, names: List[str], where: Path) -> None:
+    """Refuse a root that holds another VOT edition: its results would be scored against the wrong
+    annotations with this edition's EAO interval. A root is taken as edition E when at least 90% of
+    its sequences are in E's list (configs/datasets/lists/vot.yaml) and fewer are in this one's."""
+    if not params.list or not names:
+        return
+    lists = {k: set(v) for k, v in read_data_yaml("lists/vot.yaml").items()}
+    if params.list not in lists:
+        raise DataError(f"{name}: no list '{params.list}' in configs/datasets/lists/vot.yaml; "
+                        f"known: {', '.join(sorted(lists))}")
+    have = set(names)
+
+    def share(k: str) -> float:
+        return len(have & lists[k]) / len(have)
+
+    mine = share(params.list)
+    others = [k for k in lists if k != params.list and lists[k] != lists[params.list] and share(k) >= 0.9
+              and share(k) > mine]
+    if others:
+        best = max(others, key=share)
+        raise DataError(f"{name}: this root holds {best.upper()} (its sequences: {share(best):.0%} in {best}'s list, "
+                        f"{mine:.0%} in {params.list}'s); open it as --dataset {best}", path=where)

@@ -9,7 +9,7 @@ Pure functions of arrays (file reading and datasets live in :mod:`bench.protocol
 * :func:`summarize`: the report's keys from the field dicts;
 * :func:`evaluate_arrays`: all of it on in-memory rows (tests, notebooks).
 
-Keys (lowercase; fractions in [0, 1], counts as int): ``mota motp moda idf1 idp idr hota
+Keys (lowercase; fractions in [0, 1], counts as int): ``mota motp moda recall precision idf1 idp idr hota
 deta assa loca detre detpr assre asspr`` and ``tp fp fn idsw frag mt pt ml idtp idfp idfn
 gt_dets pred_dets gt_ids pred_ids frames``. HOTA values are means over the 19 alphas.
 """
@@ -42,6 +42,7 @@ def summarize(c: Dict[str, float], i: Dict[str, float], h: Dict[str, object],
     """The report's lowercase keys from TrackEval field dicts (HOTA arrays -> mean over alphas)."""
     out: Dict[str, object] = {
         "mota": float(c["MOTA"]), "motp": float(c["MOTP"]), "moda": float(c["MODA"]),
+        "recall": float(c["CLR_Re"]), "precision": float(c["CLR_Pr"]),
         "idf1": float(i["IDF1"]), "idp": float(i["IDP"]), "idr": float(i["IDR"]),
         "hota": float(np.mean(h["HOTA"])), "deta": float(np.mean(h["DetA"])),
         "assa": float(np.mean(h["AssA"])), "loca": float(np.mean(h["LocA"])),

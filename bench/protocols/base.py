@@ -178,6 +178,8 @@ class Protocol(abc.ABC):
             runs = list(results[n])
             t = list(times.get(n) or [None] * len(runs))
             per[n] = self.evaluate_sequence(seq, runs, t)
+            if isinstance(per[n], dict) and "_warnings" in per[n]:
+                warnings += per[n].pop("_warnings")
         body = self.combine(dataset, per)
         warnings += body.pop("warnings", [])
         report = {"dataset": dataset.name, "tracker": tracker, "protocol": body["protocol"],

@@ -124,6 +124,16 @@ class MOT(Protocol):
     layout = "data/<seq>.txt"
 
     # -- running
+    def check_sequence(self, tracker, seq) -> None:
+        """A tracker that reads images on a sequence whose images are only partly there fails at once,
+        naming the way out (MOT17's shared frames, a partial download)."""
+        present = seq.meta.get("images_present")
+        if tracker.needs_images and present is not None and present < len(seq):
+            where = seq.meta.get("path")
+            raise DataError(f"sequence '{seq.name}' has {present} of its {len(seq)} frames as images and this "
+                            "tracker reads images: run with --dataset-option frames=available to cut each sequence "
+                            "to the leading frames present", where)
+
     def run(self, tracker, seq, *, rep: int = 1, seed: int = 0, frame_bar=None) -> Run:
         rows, seconds = track_sequence(tracker, seq, frame_bar)
         return Run(rows, len(seq), seconds)

@@ -120,6 +120,18 @@ class OnePass(Protocol):
         r = run_one_pass(tracker, seq, frame_bar=frame_bar)
         return Run(r.boxes, len(r.times), float(np.sum(r.times)), r.times)
 
+    def check_sequence(self, tracker, seq) -> None:
+        """A sequence whose initial box has no size fails before any tracker runs, naming the file and line."""
+        box = np.asarray(seq.init_box, dtype=np.float64).reshape(-1)
+        if box.size == 4 and np.all(np.isfinite(box)) and box[2] > 0 and box[3] > 0:
+            return
+        from ..core.errors import DataError
+
+        src = seq.meta.get("source") if isinstance(getattr(seq, "meta", None), dict) else None
+        raise DataError(f"the initial box of sequence '{seq.name}' has no size (width or height <= 0, or not a "
+                        "number): no tracker can start from it", path=src,
+                        line=seq.meta.get("init_line", 1) if str(src).endswith(".txt") else None)
+
     def write(self, results_dir: Path, seq_name: str, run: Run, rep: int = 1) -> Path:
         return results_io.write_sequence(self.files, results_dir, seq_name, run.result, run.times, rep)
 
@@ -137,7 +149,7 @@ class OnePass(Protocol):
             return None
         out = SequenceResults([], [])
         for r, f in enumerate(files, start=1):
-            boxes, w = results_io.read_ope_file(f, len(seq))
+            boxes, w = results_io.read_ope_file(f, len(seq), gt=seq.gt)
             out.runs.append(boxes)
             out.warnings += w
             tf = self.files.find_time_file(results_dir, seq.name, r)
@@ -158,6 +170,13 @@ class OnePass(Protocol):
         m = ope_metrics.sequence_metrics(pred, seq.gt, absent=absent, invalid_gt=self.settings.invalid_gt,
                                          first_frame=self.settings.first_frame, times=times[0] if times else None)
         m["_attributes"] = tuple(seq.attributes)
+        mixup = first_row_mixup(pred[0], seq.gt[0])
+        if mixup:
+            scored = ("it is scored (first_frame=result)" if self.settings.first_frame == "result"
+                      else "not scored: first_frame=gt replaces it")
+            m["_warnings"] = [f"sequence '{seq.name}': the result's first row {np.round(pred[0], 2).tolist()} reads "
+                              f"as {mixup} of the ground truth's first box {np.round(seq.gt[0], 2).tolist()}; "
+                              f"{scored}; check the file's box format"]
         return m
 
     def combine(self, dataset, per: Dict[str, Any]) -> Dict[str, Any]:
@@ -183,6 +202,26 @@ class OnePass(Protocol):
             made.append(plots.attribute_plot(reports, sequence_attributes(dataset), out_dir / "attributes.png",
                                              title=f"Success AUC per attribute on {title}"))
         return [p for p in made if p is not None]
+
+
+#: first-row formats a result file may have been written in by mistake, as functions of the gt box
+MIXUPS = (("x1,y1,x2,y2", lambda g: np.array([g[0], g[1], g[0] + g[2], g[1] + g[3]])),
+          ("x1,y1,x2,y2 (1-based, inclusive)", lambda g: np.array([g[0] + 1, g[1] + 1, g[0] + g[2], g[1] + g[3]])),
+          ("cx,cy,w,h", lambda g: np.array([g[0] + g[2] / 2, g[1] + g[3] / 2, g[2], g[3]])),
+          ("a 1-based x,y,w,h", lambda g: np.array([g[0] + 1, g[1] + 1, g[2], g[3]])))
+
+
+def first_row_mixup(row, gt0, tol: float = 1.0) -> Optional[str]:
+    """The format mix-up that explains a result's first row, when it is not the gt box itself (within
+    ``tol`` pixels) but equals the gt box written in another format (SiamRPN's published OTB files
+    start with ``x1,y1,x2,y2``); None otherwise."""
+    row, g = np.asarray(row, dtype=np.float64), np.asarray(gt0, dtype=np.float64)
+    if not (np.all(np.isfinite(row)) and np.all(np.isfinite(g))) or np.all(np.abs(row - g) <= tol):
+        return None
+    for name, fmt in MIXUPS:
+        if np.all(np.abs(row - fmt(g)) <= tol):
+            return name
+    return None
 
 
 def sequence_attributes(dataset) -> Dict[str, Sequence[str]]:

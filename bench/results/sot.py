@@ -253,11 +253,14 @@ def _parse_row(line: str, path: Path, lineno: int) -> List[float]:
         raise DataError(f"not a list of numbers: {s[:60]!r}", path=path, line=lineno) from None
 
 
-def read_ope_file(path: PathLike, n_frames: Optional[int] = None) -> Tuple[np.ndarray, List[str]]:
+def read_ope_file(path: PathLike, n_frames: Optional[int] = None, gt: Optional[np.ndarray] = None
+                  ) -> Tuple[np.ndarray, List[str]]:
     """Read a one-pass result file -> ((N, 4) ``xywh`` boxes, warnings).
 
     With ``n_frames`` the boxes are truncated / NaN-padded to that length (see the
-    module docstring); each adjustment adds a warning naming the file.
+    module docstring); each adjustment adds a warning naming the file. With ``gt`` (the
+    sequence's ground truth, NaN rows = no target) a file short only by frames the ground
+    truth does not annotate (OTB's ``0,0,0,0`` placeholder rows) is said to be so.
     """
     path = Path(path)
     lines = _read_lines(path)
@@ -273,6 +276,12 @@ def read_ope_file(path: PathLike, n_frames: Optional[int] = None) -> Tuple[np.nd
             warnings.append(f"{path}: {len(rows)} rows for {n_frames} ground-truth frames; "
                             f"the last {len(rows) - n_frames} row(s) are ignored (truncated as pysot / got10k do)")
             rows = rows[:n_frames]
+        elif gt is not None and not np.isfinite(np.asarray(gt, dtype=np.float64)[len(rows):]).any():
+            k = n_frames - len(rows)
+            warnings.append(f"{path}: {len(rows)} rows for {n_frames} ground-truth rows; the missing {k} frame(s) "
+                            f"{'are' if k > 1 else 'is'} the ground truth's placeholder row(s) without a target "
+                            "(0,0,0,0 or NaN): padded, the score is the same as with the row present")
+            rows = np.concatenate([rows, np.full((k, 4), np.nan)], 0)
         else:
             warnings.append(f"{path}: {len(rows)} rows for {n_frames} ground-truth frames; "
                             f"the missing {n_frames - len(rows)} frame(s) count as failures (padded)")

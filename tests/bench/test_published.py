@@ -62,7 +62,7 @@ def test_rule_and_validation(tmp_path):
     table = load_published(OTB100)
     fake = {"success_auc": 0.6584, "precision_20": 0.8796, "success_rate_50": 0.86549}
 
-    def evaluate(name, folder):
+    def evaluate(name, folder, options):
         return {"metrics": fake}
 
     (tmp_path / "DaSiamRPN").mkdir()
@@ -80,3 +80,29 @@ def test_rule_and_validation(tmp_path):
     bad.write_text("dataset: otb100\nentries:\n  - tracker: X\n    values:\n      success_auc: {value: 0.5}\n")
     with pytest.raises(ConfigError, match="missing 'source'"):
         load_published(bad)
+
+
+def test_reproduce_sort_mot15_table_per_sequence(tmp_path, capsys):
+    """SORT's published MOT15 table (abewley/sort README): six sequences and the overall row, exactly."""
+    root = shared_path("mot", "MOT15")
+    seqs = "TUD-Campus,ETH-Sunnyday,ETH-Pedcross2,ADL-Rundle-8,Venice-2,KITTI-17"
+    assert main(["run", "--tracker", "sort", "--dataset", "mot15", "--root", str(root), "--sequences", seqs,
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["reproduce", "--published", "mot15-sort", "--root", str(root),
+                 "--results", str(tmp_path / "mot15")]) == 0
+    out = capsys.readouterr().out
+    assert "84/84 checked values agree" in out
+    line = next(l for l in out.splitlines() if l.startswith("SORT / TUD-Campus") and " fp " in l)
+    assert line.split()[-4:-2] == ["15", "+0"]            # FP 15, counts printed as integers
+
+
+def test_reproduce_vot2019_table_and_nothing_checked(tmp_path, capsys):
+    root = shared_path("sot", "vot2019")
+    assert main(["reproduce", "--published", "vot2019", "--root", str(root), "--results", str(root / "results")]) == 0
+    out = capsys.readouterr().out
+    assert "5/5 checked values agree" in out and "info" in out   # the paper's row is informational
+    (tmp_path / "empty").mkdir()
+    assert main(["reproduce", "--published", "vot2019", "--root", str(root), "--results", str(tmp_path / "empty")]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED: nothing was checked" in out and "looked for Ocean" in out

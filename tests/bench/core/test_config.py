@@ -41,9 +41,11 @@ def test_every_published_number_has_a_source_and_rounding(path):
     assert table.entries
     for e in table.entries:
         assert len(e.source) > 10, e.tracker
-        for v in e.values:
-            assert 0 <= v.value <= 1 or v.metric in ("failures", "fps"), (e.tracker, v.metric)
-            assert v.rounding in (0.1, 0.01, 0.001, 0.0001), (e.tracker, v.metric)
+        for v in e.values + [v for vs in e.sequences.values() for v in vs]:
+            count = v.rounding == 1  # counts (FP, FN, failures...) are published as integers and must match
+            assert count or 0 <= v.value <= 1 or v.metric == "fps", (e.tracker, v.metric)
+            assert v.rounding in (1, 0.1, 0.01, 0.001, 0.0001), (e.tracker, v.metric)
+            assert not count or float(v.value).is_integer(), (e.tracker, v.metric)
 
 
 def test_set_overrides_and_types():
