@@ -1,6 +1,6 @@
 """The ``bench`` command line (also ``python -m bench``).
 
-Commands: ``list``, ``run``, ``eval``, ``report``, ``reproduce``, ``export``, ``compare``.
+Commands: ``list``, ``run``, ``eval``, ``report``, ``reproduce``, ``export``, ``compare``, ``show``.
 Exit codes: 0 success; 1 a :class:`~bench.core.errors.BenchError` (message on stderr,
 no traceback), a sequence that failed, or a published value not reproduced; 2 an unknown
 tracker / dataset name (the message lists the known names and the closest match) or a
@@ -227,6 +227,19 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_show(args) -> int:
+    """Result files drawn over the frames (:func:`bench.show.show`)."""
+    from .show import show
+
+    dataset = _open(args)
+    results = _csv(args.results) or []
+    out = args.out or f"runs/show/{dataset.name}-{args.sequence}.{args.format}"
+    path = show(dataset, args.sequence, results, out, frames=args.frames, step=args.step, trail=args.trail,
+                scale=args.scale, progress=not args.quiet, names=_csv(args.names))
+    _print(f"Written: {path}")
+    return 0
+
+
 def cmd_compare(args) -> int:
     """Trackers side by side (:func:`bench.compare.compare`): run or reuse, evaluate, table + JSON + plots."""
     from .compare import compare, split_names
@@ -327,6 +340,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="output folder")
     s.add_argument("--sequences", help="comma-separated sequence names (default: all)")
     s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("show", help="draw result files over the frames (MP4, GIF or a PNG contact sheet)")
+    s.add_argument("--dataset", required=True)
+    s.add_argument("--root", help="dataset folder (synthetic: none needed)")
+    s.add_argument("--sequence", required=True, help="the sequence to show")
+    s.add_argument("--results", required=True,
+                   help="tracker result folder(s), comma-separated (SOT: several trackers; MOT: one)")
+    s.add_argument("--names", help="legend names, comma-separated (default: the folder names)")
+    s.add_argument("--out", help="output file: .mp4, .gif or .png (default: runs/show/<dataset>-<seq>.<format>)")
+    s.add_argument("--format", default="mp4", choices=["mp4", "gif", "png"], help="format when --out is not given")
+    s.add_argument("--frames", help="FIRST:LAST, 1-based inclusive (default: all)")
+    s.add_argument("--step", type=int, default=1, help="show every STEP-th frame")
+    s.add_argument("--trail", type=int, default=20, help="MOT: frames of trail behind each identity")
+    s.add_argument("--scale", type=float, default=1.0, help="resize the frames by this factor")
+    s.add_argument("--dataset-option", action="append", metavar="KEY=VALUE", help="dataset option (repeatable)")
+    s.add_argument("--detections", help="MOT17: which public detections (DPM, FRCNN, SDP)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_show)
 
     s = sub.add_parser("compare", help="trackers side by side: run (or reuse), evaluate, table, JSON, plots")
     s.add_argument("--dataset", required=True, help="dataset name (see 'bench list')")

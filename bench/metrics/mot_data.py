@@ -80,6 +80,9 @@ class MOTEvalData:
     num_gt_ids: int
     num_tracker_ids: int
     removed_tracker_dets: int = 0
+    #: row index (in the rows given to :func:`prepare_sequence`) of each kept gt / tracker box
+    gt_rows: Optional[np.ndarray] = dataclasses.field(default=None, repr=False)
+    tr_rows: Optional[np.ndarray] = dataclasses.field(default=None, repr=False)
     _local: Optional[np.ndarray] = dataclasses.field(default=None, repr=False)
     _lists: Optional[tuple] = dataclasses.field(default=None, repr=False)
 
@@ -368,7 +371,9 @@ def prepare_sequence(gt: np.ndarray, tracker: np.ndarray, num_timesteps: int, *,
         pair_gt=g_new[pair_g], pair_tr=t_new[pair_t[keep_pair]],
         pair_off=offsets(np.bincount(g_frame[pair_g], minlength=T)), sim=sim[keep_pair],
         num_gt_ids=int(len(gt_uids)), num_tracker_ids=int(len(tr_uids)),
-        removed_tracker_dets=int(len(tr_s) - t_keep.sum()))
+        removed_tracker_dets=int(len(tr_s) - t_keep.sum()),
+        gt_rows=(np.arange(len(gt_s)) if og is None else og)[g_keep],
+        tr_rows=(np.arange(len(tr_s)) if ot is None else ot)[t_keep])
 
 
 def candidate_conflicts(data: MOTEvalData, cand: np.ndarray) -> np.ndarray:
