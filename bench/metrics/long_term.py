@@ -55,9 +55,9 @@ quirks, are:
 The legacy MATLAB toolkit (``votchallenge/toolkit-legacy`` ``analysis/analyze_precision_recall.m``,
 ``report/report_precision_recall.m``), which produced the published VOT2018-LT numbers,
 differs: it pools the frames of all sequences into one curve when the report uses tags,
-sorts the pooled confidences increasingly and takes ``thresholds(idxs)`` with MATLAB's
-1-based indices once there are more than ``resolution`` of them, and (as far as we can tell
-from ``estimate_accuracy``) scores an empty region against an absent target as 0. Those
+subsamples the confidences sorted increasingly at MATLAB's 1-based indices once there are
+more than ``resolution`` of them, and (as far as we can tell from ``estimate_accuracy``,
+whose NaN overlaps become 0) scores an empty region against an absent target as 0. Those
 rules are not implemented here; see ``docs/sot-eval.md``.
 """
 from __future__ import annotations
