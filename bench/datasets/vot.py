@@ -1,4 +1,5 @@
-"""VOT short-term datasets ``vot2016`` .. ``vot2019`` (reset-based "baseline" experiment).
+"""VOT datasets: short-term ``vot2016`` .. ``vot2019`` (reset-based "baseline" experiment) and
+long-term ``vot2018-lt``, ``vot2019-lt`` (protocol ``vot-lt``).
 
 Two sources under ``<root>``:
 
@@ -16,6 +17,13 @@ Every sequence keeps its exact regions as ``seq.meta["regions"]`` (a
 :class:`bench.core.regions.Regions`: rectangles stay rectangles, which matters for the
 rasterised overlap), ``seq.polygons`` (N, 8) when all regions are 4-vertex polygons,
 ``seq.gt`` their bounding boxes, ``seq.flags`` the tags.
+
+Long-term sequences (VOT2018-LT, VOT2019-LT / LTB50) have the same layout, frames in
+``<seq>/color/``; a frame without a visible target has a NaN row (``nan,nan,nan,nan``) in
+``groundtruth.txt``, or a row of one value, or (pysot's ``VOT2018-LT.json``) NaN values, an
+empty or a one-value list in ``gt_rect``: each is read as a special region (no target;
+``seq.gt`` NaN), as vot-toolkit's ``parse_region`` does. The JSON file is
+``<root>/<NAME>.json`` with the dataset name upper-cased (``VOT2018-LT.json``).
 
 Image size (the bounds of the overlap): from the first frame when the images exist,
 else from the ground truth's extent, ``(ceil(max x), ceil(max y))`` over the sequence
@@ -126,7 +134,8 @@ def _regions_to_sequence(seq: str, regions: Regions, frames: Optional[ImageFiles
 
 def _from_json(seq: str, entry: Dict[str, Any], root: Path, path: Path) -> SOTSequence:
     try:
-        regions = as_regions([list(map(float, r)) for r in entry["gt_rect"]])
+        # an absent target (VOT-LT) is a NaN row, or an empty / one-value row: all read as "no region"
+        regions = as_regions([list(map(float, r)) if len(r) > 1 else [0.0] for r in entry["gt_rect"]])
         img_names = list(entry.get("img_names", []))
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"sequence '{seq}': bad entry ({exc})", path=path) from None
@@ -157,7 +166,9 @@ def _from_folder(seq: str, root: Path, hint: str) -> SOTSequence:
     rows = read_numbers(gt_file, "ground-truth")
     for i, r in enumerate(rows):
         k = len(r)
-        if k != 4 and (k < 6 or k % 2):
+        if k == 1:  # a special region (VOT-LT: no target), as vot-toolkit parse_region reads it
+            rows[i] = [0.0]
+        elif k != 4 and (k < 6 or k % 2):
             raise DataError(f"expected 4 (x,y,w,h) or 2n >= 6 (polygon) values, got {k}", path=gt_file, line=i + 1)
     regions = as_regions(rows)
     n = len(regions)

@@ -6,7 +6,9 @@
   attribute is the mean of its sequences' AUCs, which equals the AUC of their mean
   success curve);
 * for VOT, the expected-overlap curve with the EAO interval shaded, and the
-  accuracy-robustness plot.
+  accuracy-robustness plot;
+* for VOT long-term, the tracking precision-recall curve and the F-score over the
+  confidence thresholds.
 
 Every function takes report dicts (the JSON report contract) and writes one file.
 """
@@ -168,6 +170,65 @@ def ar_plot(reports: Sequence[Mapping], path: PathLike, title: str = "Accuracy-r
     ax.set(xlabel=xlabel, ylabel="Accuracy", title=title, xlim=(0, 1.02), ylim=(0, 1.02))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower left")
+    return _save(fig, path)
+
+
+def _lt_curves(reports: Sequence[Mapping]):
+    out = []
+    for r in reports:
+        m = r.get("metrics", {})
+        if not m.get("pr_curve"):
+            continue
+        pr = np.asarray([[np.nan if v is None else v for v in p] for p in m["pr_curve"]], dtype=float)
+        f = np.asarray([np.nan if v is None else v for v in (m.get("f_curve") or [])], dtype=float)
+        out.append((r.get("tracker") or "?", pr, f, m))
+    out.sort(key=lambda t: -(t[3].get("f_score") if t[3].get("f_score") is not None else -1))
+    return out
+
+
+def pr_plot(reports: Sequence[Mapping], path: PathLike, title: str = "Tracking precision-recall") -> Optional[Path]:
+    """VOT-LT tracking precision vs tracking recall over the confidence thresholds (vot-toolkit
+    ``pr_curve``), the F-score's point marked, iso-F lines in grey; legend ``name [F]``."""
+    curves = _lt_curves(reports)
+    if not curves:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    for f in np.arange(0.1, 1.0, 0.1):
+        re = np.linspace(f / 2 + 1e-6, 1, 200)
+        pr = f * re / (2 * re - f)
+        ok = (pr >= 0) & (pr <= 1)
+        ax.plot(re[ok], pr[ok], color="0.85", lw=0.7, zorder=0)
+    for name, pr, _, m in curves:
+        s = m.get("f_score")
+        line, = ax.plot(pr[:, 0], pr[:, 1], lw=2, label=name if s is None else f"{name} [{s:.3f}]")
+        if m.get("recall") is not None and m.get("precision") is not None:
+            ax.plot([m["recall"]], [m["precision"]], "o", color=line.get_color(), ms=6)
+    ax.set(xlabel="Tracking recall", ylabel="Tracking precision", title=title, xlim=(0, 1), ylim=(0, 1.02))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8)
+    return _save(fig, path)
+
+
+def f_score_plot(reports: Sequence[Mapping], path: PathLike, title: str = "Tracking F-score") -> Optional[Path]:
+    """VOT-LT F-score vs the threshold's rank, normalised to [0, 1] (0: threshold +inf, 1: -inf; the
+    thresholds are each tracker's own confidence quantiles, vot-toolkit ``f_curve``); legend ``name [F]``."""
+    curves = [c for c in _lt_curves(reports) if len(c[2])]
+    if not curves:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for name, _, f, m in curves:
+        s = m.get("f_score")
+        x = np.linspace(0, 1, len(f)) if len(f) > 1 else np.zeros(1)
+        line, = ax.plot(x, f, lw=1.5, label=name if s is None else f"{name} [{s:.3f}]")
+        k = m.get("threshold_index")
+        if k is not None and 0 <= k < len(f):
+            ax.plot([x[k]], [f[k]], "o", color=line.get_color(), ms=5)
+    ax.set(xlabel="Normalised threshold (rank among the confidence thresholds, high to low)", ylabel="F-score",
+           title=title, xlim=(0, 1), ylim=(0, 1))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     return _save(fig, path)
 
 

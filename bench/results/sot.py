@@ -34,6 +34,10 @@ into the report's ``warnings``):
   file); a shorter one is a :class:`DataError`;
 * VOT lines with one value must be ``0``, ``1`` or ``2`` (``1.0`` etc. accepted); a box or
   polygon row holding NaN becomes ``0`` (unknown), as vot-toolkit reads it;
+* VOT-LT confidence files (``<seq>_001_confidence.value``, :func:`read_value_file`): one
+  value per line; an empty line reads as 0 (the first line, the initialisation frame, is
+  empty: no warning for it), ``nan`` as NaN; longer than the result file: truncated, shorter:
+  a :class:`DataError`;
 * any other malformed line raises :class:`DataError` ``<file>:<line>: <what>``.
 """
 from __future__ import annotations
@@ -119,6 +123,14 @@ class Layout:
             if m and p.is_file():
                 out.append((int(m.group(1)), p))
         return [p for _, p in sorted(out)]
+
+    def find_sidecar(self, tdir: PathLike, seq: str, rep: int, suffix: str) -> Optional[Path]:
+        """The side file ``<result stem><suffix>`` beside the result file of ``seq`` (VOT-LT
+        ``<seq>_001_confidence.value``), matched like the result file; None when absent."""
+        res = self.find_result_file(tdir, seq, rep)
+        if res is None:
+            return None
+        return _match(res.parent, res.name[: -len(".txt")] + suffix, want_dir=False)
 
     def find_time_file(self, tdir: PathLike, seq: str, rep: int = 1) -> Optional[Path]:
         """The time file of ``seq``: this layout's, else the got10k OTB layout ``times/<seq>_time.txt``."""
@@ -340,6 +352,48 @@ def read_vot_file(path: PathLike, n_frames: Optional[int] = None, short: str = "
                         f"such a file)" + (f", including {extra_fail} failure(s)" if extra_fail else ""))
         rows = rows[:n_frames]
     return as_regions(rows), warnings
+
+
+def read_value_file(path: PathLike, n_frames: Optional[int] = None) -> Tuple[np.ndarray, List[str]]:
+    """Read a VOT per-frame property file (``<seq>_001_confidence.value``) -> (values (N,), warnings).
+
+    As vot-toolkit 0.9.0 reads it (``vot/tracker/results.py`` ``Trajectory.read``: one value
+    per line, ``parse_float``): an **empty line** is a missing value, which the long-term
+    analysis reads as **0** (``trajectory.properties(i).get('confidence', 0)``; the first line,
+    the initialisation frame, is empty in the files vot-toolkit and pysot write); ``nan`` is
+    NaN. Every line counts, trailing empty lines too (``readlines``). With ``n_frames``: a file
+    with more lines is truncated (warning), one with fewer raises :class:`DataError` (the
+    toolkit fails on it). A line that is not one number raises ``DataError <file>:<line>``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8", errors="strict")
+    except FileNotFoundError:
+        raise DataError("value file not found", path=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"unreadable value file ({exc})", path=path) from None
+    lines = text.splitlines()
+    vals = np.zeros(len(lines))
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if not s:
+            continue
+        try:
+            vals[i] = float(s)
+        except ValueError:
+            raise DataError(f"expected one number per line, got {s[:60]!r}", path=path, line=i + 1) from None
+    warnings: List[str] = []
+    if n_frames is not None and len(vals) != n_frames:
+        if len(vals) < n_frames:
+            raise DataError(f"{len(vals)} lines for {n_frames} frames (one value per frame needed)",
+                            path=path, line=len(vals))
+        warnings.append(f"{path}: {len(vals)} lines for {n_frames} frames; the last {len(vals) - n_frames} "
+                        "are ignored (vot-toolkit refuses such a file)")
+        vals = vals[:n_frames]
+    empty_scored = sum(1 for line in lines[1: n_frames if n_frames is not None else None] if not line.strip())
+    if empty_scored:
+        warnings.append(f"{path}: {empty_scored} empty line(s) after the first; read as confidence 0, as "
+                        "vot-toolkit does")
+    return vals, warnings
 
 
 def read_time_file(path: PathLike) -> Optional[np.ndarray]:
