@@ -154,6 +154,32 @@ def iou_pairs_xyxy(a, b) -> np.ndarray:
     return inter
 
 
+def ioa_pairs_xyxy(a, b) -> np.ndarray:
+    """Element-wise intersection over the area of ``a`` (N,) for ``xyxy`` boxes ``a`` and ``b`` (N, 4).
+
+    TrackEval's ``_calculate_box_ious(..., do_ioa=True)`` on matched rows (the share of a
+    tracker box inside a crowd / don't-care region): the same intersection arithmetic as
+    :func:`iou_pairs_xyxy`, divided by ``a``'s area; 0 where that area is ``<= eps``.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 2 or a.shape[1] != 4:
+        raise ValueError(f"ioa_pairs_xyxy: expected two (N, 4) arrays, got {a.shape} and {b.shape}")
+    iw = np.minimum(a[:, 2], b[:, 2])
+    iw -= np.maximum(a[:, 0], b[:, 0])
+    np.maximum(iw, 0, out=iw)
+    ih = np.minimum(a[:, 3], b[:, 3])
+    ih -= np.maximum(a[:, 1], b[:, 1])
+    np.maximum(ih, 0, out=ih)
+    inter = iw
+    inter *= ih
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    out = np.zeros(len(a))
+    ok = area_a > _EPS
+    out[ok] = inter[ok] / area_a[ok]
+    return out
+
+
 def center_error(a, b) -> np.ndarray:
     """Euclidean distance in pixels between OTB centres of ``xywh`` boxes (element-wise)."""
     d = otb_centers(a) - otb_centers(b)

@@ -8,9 +8,10 @@ Layout (the official zip files unpacked)::
     <root>/<split>/<seq>/det/det.txt        frame, -1, x, y, w, h, score (rows in any frame order)
 
 Everything that differs between benchmarks is a loader parameter in the dataset's YAML
-(:class:`MOTChallengeParams`): the split folders (``train``/``test``, DanceTrack's
-``train``/``val``/``test``), the detector copies of a sequence (MOT17's ``-DPM``,
-``-FRCNN``, ``-SDP``), where the public detections are (none for DanceTrack); the
+(:class:`MOTChallengeParams`): the split folders (``train``/``test``, DanceTrack's and
+SportsMOT's ``train``/``val``/``test``), the detector copies of a sequence (MOT17's ``-DPM``,
+``-FRCNN``, ``-SDP``), where the public detections are (none for DanceTrack and SportsMOT:
+``detections_file: ""``), the digits of the image names (DanceTrack: 8); the
 evaluation preprocessing (distractor classes, MOT20's extra class, none for MOT15) is
 in the YAML's ``settings`` (:class:`bench.protocols.mot.MOTSettings`).
 
@@ -76,6 +77,8 @@ class MOTChallengeParams(LoaderParams):
     gt_file: str = "gt/gt.txt"
     #: ``all``: lengths from seqinfo.ini; ``available``: cut to the leading frames whose images exist
     frames: Literal["all", "available"] = "all"
+    #: digits of the image file names (``000001.jpg``: 6; DanceTrack's ``00000001.jpg``: 8)
+    image_digits: int = 6
 
     def __post_init__(self):
         if self.split != "all" and self.split not in self.splits:
@@ -131,7 +134,8 @@ def load_sequence(seq_dir: Path, cfg: MOTChallengeParams, cache: Optional[Dict[t
     ini_path = seq_dir / "seqinfo.ini"
     gt_path = seq_dir / cfg.gt_file
     det_path = seq_dir / cfg.detections_file if cfg.detections_file else None
-    meta: Dict[str, object] = {"benchmark": cfg.benchmark, "split": seq_dir.parent.name}
+    meta: Dict[str, object] = {"benchmark": cfg.benchmark, "split": seq_dir.parent.name,
+                               "detections_file": cfg.detections_file}
     if "-" in name and name.rsplit("-", 1)[1] in cfg.detectors:
         meta["detector"] = name.rsplit("-", 1)[1]
 
@@ -203,11 +207,12 @@ def load_sequence(seq_dir: Path, cfg: MOTChallengeParams, cache: Optional[Dict[t
     frames = None
     if img_folder.is_dir():
         prefix = str(img_folder) + "/"
-        frames = ImageFiles([f"{prefix}{i:06d}{im_ext}" for i in range(1, length + 1)])
+        fmt = f"{{:0{int(cfg.image_digits)}d}}{im_ext}"
+        frames = ImageFiles([prefix + fmt.format(i) for i in range(1, length + 1)])
         if image_size is None and present:
             import cv2
 
-            img = cv2.imread(str(img_folder / f"{present[0]:06d}{im_ext}"), cv2.IMREAD_UNCHANGED)
+            img = cv2.imread(str(img_folder / fmt.format(present[0])), cv2.IMREAD_UNCHANGED)
             if img is not None:
                 image_size = (int(img.shape[1]), int(img.shape[0]))
     meta["path"] = str(seq_dir)

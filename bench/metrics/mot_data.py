@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Optional, Sequence, Tuple, Union
+from typing import Callable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -170,7 +170,8 @@ def frames_of(off: np.ndarray) -> np.ndarray:
 
 
 def overlap_pairs(g_xyxy: np.ndarray, g_frame: np.ndarray, t_xyxy: np.ndarray, t_frame: np.ndarray,
-                  t_off: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  t_off: np.ndarray, measure: Callable[[np.ndarray, np.ndarray], np.ndarray] = iou_pairs_xyxy
+                  ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The (gt box, tracker box) pairs of one frame with IoU > 0, and their IoU.
 
     Boxes ``xyxy`` with 0-based frames; both sets sorted by frame, tracker boxes of frame
@@ -179,6 +180,10 @@ def overlap_pairs(g_xyxy: np.ndarray, g_frame: np.ndarray, t_xyxy: np.ndarray, t
     the widest tracker box of the frame) are the only ones that can overlap it, and their
     IoU (:func:`bench.core.boxes.iou_pairs_xyxy`, TrackEval arithmetic) decides.
     Returns (pair_gt, pair_tr, iou) sorted by gt box, then tracker box.
+
+    ``measure(a, b)`` replaces the IoU by another element-wise overlap that is positive
+    only where two boxes intersect (KITTI's don't-care test uses
+    :func:`bench.core.boxes.ioa_pairs_xyxy`, intersection over the first box's area).
     """
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     if len(g_xyxy) == 0 or len(t_xyxy) == 0:
@@ -215,7 +220,7 @@ def overlap_pairs(g_xyxy: np.ndarray, g_frame: np.ndarray, t_xyxy: np.ndarray, t
             continue
         pg = np.repeat(np.arange(a, b, dtype=np.int64), r)
         pt = order[np.arange(n, dtype=np.int64) - np.repeat(np.cumsum(r) - r - lo[a:b], r)]
-        iou = iou_pairs_xyxy(g_xyxy[pg], t_xyxy[pt])
+        iou = measure(g_xyxy[pg], t_xyxy[pt])
         keep = np.flatnonzero(iou > 0)
         out_g.append(pg[keep])
         out_t.append(pt[keep])
@@ -354,16 +359,32 @@ def prepare_sequence(gt: np.ndarray, tracker: np.ndarray, num_timesteps: int, *,
                 t_keep[t0 + cols[g_dis[g0 + rows]]] = False
 
     # Keep pedestrian, non-zero-marked gt and the surviving tracker boxes.
+    return kept_eval_data(name, T, g_frame, gt_s[:, 1], g_keep, t_frame, tr_s[:, 1], t_keep, pair_g, pair_t, sim,
+                          og, ot)
+
+
+def kept_eval_data(name: str, num_timesteps: int, g_frame: np.ndarray, g_ids: np.ndarray, g_keep: np.ndarray,
+                   t_frame: np.ndarray, t_ids: np.ndarray, t_keep: np.ndarray, pair_g: np.ndarray,
+                   pair_t: np.ndarray, sim: np.ndarray, g_order: Optional[np.ndarray] = None,
+                   t_order: Optional[np.ndarray] = None) -> MOTEvalData:
+    """:class:`MOTEvalData` of the kept boxes (the last step of every preprocessing).
+
+    ``g_frame`` / ``t_frame``: 0-based frames of all gt / tracker boxes, sorted (frame-major,
+    file order inside a frame); ``g_ids`` / ``t_ids`` their raw ids; ``g_keep`` / ``t_keep``
+    which survive; ``pair_g``, ``pair_t``, ``sim``: the overlapping pairs (indices into all
+    boxes) sorted by gt then tracker box. Ids are relabelled to ``0..n-1`` in sorted order
+    over the kept boxes, as TrackEval does after preprocessing. ``g_order`` / ``t_order``: the
+    input row of each sorted box (None: already in input order), kept as ``gt_rows`` / ``tr_rows``.
+    """
+    T = int(num_timesteps)
     keep_pair = g_keep[pair_g] & t_keep[pair_t]
     g_new = np.cumsum(g_keep) - 1
     t_new = np.cumsum(t_keep) - 1
-    gk_frame = g_frame[g_keep]
-    tk_frame = t_frame[t_keep]
-    gk_cnt = np.bincount(gk_frame, minlength=T)
-    tk_cnt = np.bincount(tk_frame, minlength=T)
+    gk_cnt = np.bincount(g_frame[g_keep], minlength=T)
+    tk_cnt = np.bincount(t_frame[t_keep], minlength=T)
     pair_g = pair_g[keep_pair]
-    gt_uids, gt_ids = np.unique(gt_s[g_keep, 1].astype(np.int64), return_inverse=True)
-    tr_uids, tr_ids = np.unique(tr_s[t_keep, 1].astype(np.int64), return_inverse=True)
+    gt_uids, gt_ids = np.unique(np.asarray(g_ids)[g_keep].astype(np.int64), return_inverse=True)
+    tr_uids, tr_ids = np.unique(np.asarray(t_ids)[t_keep].astype(np.int64), return_inverse=True)
     return MOTEvalData(
         name=name, num_timesteps=T,
         gt_ids=gt_ids.astype(np.int64).ravel(), tr_ids=tr_ids.astype(np.int64).ravel(),
@@ -371,9 +392,9 @@ def prepare_sequence(gt: np.ndarray, tracker: np.ndarray, num_timesteps: int, *,
         pair_gt=g_new[pair_g], pair_tr=t_new[pair_t[keep_pair]],
         pair_off=offsets(np.bincount(g_frame[pair_g], minlength=T)), sim=sim[keep_pair],
         num_gt_ids=int(len(gt_uids)), num_tracker_ids=int(len(tr_uids)),
-        removed_tracker_dets=int(len(tr_s) - t_keep.sum()),
-        gt_rows=(np.arange(len(gt_s)) if og is None else og)[g_keep],
-        tr_rows=(np.arange(len(tr_s)) if ot is None else ot)[t_keep])
+        removed_tracker_dets=int(len(t_keep) - t_keep.sum()),
+        gt_rows=(np.arange(len(g_keep)) if g_order is None else np.asarray(g_order))[g_keep],
+        tr_rows=(np.arange(len(t_keep)) if t_order is None else np.asarray(t_order))[t_keep])
 
 
 def candidate_conflicts(data: MOTEvalData, cand: np.ndarray) -> np.ndarray:

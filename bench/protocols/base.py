@@ -189,6 +189,16 @@ class Protocol(abc.ABC):
         return jsonable(report)
 
     # -- reporting ----------------------------------------------------------------
+    def table_rows(self, report: Mapping[str, Any], per_sequence: bool = False
+                   ) -> List[Tuple[str, Mapping[str, Any]]]:
+        """The rows of a printed table of ``report``: (label, metrics). Default: one row for
+        the tracker (``per_sequence``: one per sequence); a protocol scoring several classes
+        separately gives one row per class."""
+        if per_sequence:
+            seqs = report.get("sequences") or {}
+            return list(seqs.items()) if isinstance(seqs, dict) else [(s.get("name"), s) for s in seqs]
+        return [(str(report.get("tracker") or "-"), report.get("metrics") or {})]
+
     def plots(self, reports: Sequence[Mapping[str, Any]], out_dir: Path, title: str) -> List[Path]:
         """Write the protocol's plots of ``reports`` (one dataset) into ``out_dir``."""
         return []

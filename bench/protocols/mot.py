@@ -78,12 +78,29 @@ def check_output(out, name: str, frame: int) -> Tuple[np.ndarray, np.ndarray, np
     return boxes, ids, scores
 
 
+def check_detections(tracker: MOTTracker, seq: MOTSequence) -> None:
+    """A :class:`DataError` when ``tracker`` needs detections (``needs_detections``) and ``seq`` has none.
+
+    The message says whether the benchmark has no public detections at all (DanceTrack,
+    SportsMOT, KITTI: the dataset's ``detections_file`` is empty) or the file is missing, and
+    how to give detections."""
+    if seq.detections is not None or not getattr(tracker, "needs_detections", True):
+        return
+    declared = seq.meta.get("detections_file", "det/det.txt")
+    path = seq.meta.get("path")
+    bench_name = seq.meta.get("benchmark") or "this dataset"
+    how = ("run a tracker with its own detector (needs_detections = False), or give detections in MOTChallenge "
+           "det format (frame,-1,x,y,w,h,score) with --dataset-option detections_file=<path>")
+    if not declared:
+        raise DataError(f"sequence '{seq.name}': {bench_name} has no public detections and this tracker needs "
+                        f"detections; {how}")
+    raise DataError(f"sequence '{seq.name}' has no public detections ({declared} not found"
+                    + ("" if path is None else f" in {path}") + f"); {how}")
+
+
 def track_sequence(tracker: MOTTracker, seq: MOTSequence, frame_bar=None) -> Tuple[np.ndarray, float]:
     """Run ``tracker`` over ``seq``: (rows (N, 7) ``frame, id, x, y, w, h, score``, seconds)."""
-    if seq.detections is None and tracker.needs_detections:
-        path = seq.meta.get("path")
-        raise DataError(f"sequence '{seq.name}' has no public detections (det/det.txt)"
-                        + ("" if path is None else f" in {path}"))
+    check_detections(tracker, seq)
     needs_images = tracker.needs_images
     chunks: List[np.ndarray] = []
     t0 = time.perf_counter()
@@ -122,11 +139,15 @@ class MOT(Protocol):
                Column("fps", "FPS", ".1f"))
     paired_key = None
     layout = "data/<seq>.txt"
+    #: where a sequence's ground truth lives, for messages
+    gt_layout = "gt/gt.txt"
 
     # -- running
     def check_sequence(self, tracker, seq) -> None:
-        """A tracker that reads images on a sequence whose images are only partly there fails at once,
-        naming the way out (MOT17's shared frames, a partial download)."""
+        """Refuse a sequence the tracker cannot run, before any frame is read: no detections for a tracker
+        that needs them; images only partly there for a tracker that reads images (MOT17's shared frames,
+        a partial download), naming the way out."""
+        check_detections(tracker, seq)
         present = seq.meta.get("images_present")
         if tracker.needs_images and present is not None and present < len(seq):
             where = seq.meta.get("path")
@@ -177,10 +198,10 @@ class MOT(Protocol):
         for n in dataset.names():
             (with_gt if dataset[n].gt is not None else no_gt).append(n)
         if not with_gt:
-            raise DataError("nothing to evaluate: no sequence of this dataset has ground truth (gt/gt.txt)",
+            raise DataError(f"nothing to evaluate: no sequence of this dataset has ground truth ({self.gt_layout})",
                             results_dir)
         report = super().evaluate(dataset.select(with_gt) if no_gt else dataset, results_dir, tracker)
-        report["warnings"] += [f"{n}: no ground truth (gt/gt.txt); not evaluated" for n in no_gt]
+        report["warnings"] += [f"{n}: no ground truth ({self.gt_layout}); not evaluated" for n in no_gt]
         return report
 
     def _preprocess(self):
@@ -195,7 +216,11 @@ class MOT(Protocol):
         return mot_metrics.evaluate_data(data, float(self.settings.threshold)), mot_metrics.counts(data), \
             int(data.removed_tracker_dets)
 
-    def combine(self, dataset, per: Dict[str, Any]) -> Dict[str, Any]:
+    @staticmethod
+    def combine_results(per: Mapping[str, Tuple[Any, Dict[str, int], int]]) -> Dict[str, Any]:
+        """Per-sequence ``(field dicts, counts, removed boxes)`` -> ``metrics`` (TrackEval's
+        ``combine_sequences``, counts summed), ``sequences``, ``removed`` and ``trackeval``
+        (TrackEval's field dicts per sequence and ``COMBINED_SEQ``)."""
         totals = {k: 0 for k in mot_metrics.TOTAL_KEYS}
         seqs: Dict[str, Dict[str, object]] = {}
         removed = 0
@@ -205,17 +230,22 @@ class MOT(Protocol):
                 totals[k] += counts[k]
             removed += rem
         combined = mot_metrics.combine([r for r, _, _ in per.values()])
+        return {"metrics": mot_metrics.summarize(*combined, extra=totals), "sequences": seqs,
+                "removed": int(removed),
+                "trackeval": {"COMBINED_SEQ": mot_metrics.plain(combined),
+                              **{k: mot_metrics.plain(v[0]) for k, v in per.items()}}}
+
+    def combine(self, dataset, per: Dict[str, Any]) -> Dict[str, Any]:
+        res = self.combine_results(per)
         s = self.settings
         pre = self._preprocess()
         protocol = {"name": self.name, "preprocess": pre is not None,
                     "distractor_classes": list(pre.distractor_classes) if pre else [],
                     "eval_class": int(s.eval_class), "threshold": float(s.threshold),
-                    "removed_tracker_boxes": int(removed)}
-        body = {"protocol": protocol, "metrics": mot_metrics.summarize(*combined, extra=totals), "sequences": seqs,
-                "attributes": {}}
+                    "removed_tracker_boxes": res["removed"]}
+        body = {"protocol": protocol, "metrics": res["metrics"], "sequences": res["sequences"], "attributes": {}}
         if s.raw:
-            body["extra"] = {"trackeval": {"COMBINED_SEQ": mot_metrics.plain(combined),
-                                           **{k: mot_metrics.plain(v[0]) for k, v in per.items()}}}
+            body["extra"] = {"trackeval": res["trackeval"]}
         return body
 
     # -- reporting

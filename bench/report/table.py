@@ -60,23 +60,49 @@ def columns_for(report: Dict[str, Any], metrics: Dict[str, Any], protocol=None) 
     return cols
 
 
+def _protocol_of(report: Dict[str, Any], protocol=None):
+    if protocol is not None:
+        return protocol
+    from ..core.errors import BenchError
+    from ..protocols.base import get_protocol
+
+    try:
+        return get_protocol(protocol_name(report))
+    except BenchError:
+        return None
+
+
+def _rows(report: Dict[str, Any], protocol, per_sequence: bool) -> List[Tuple[str, Dict[str, Any]]]:
+    """(label, metrics) rows of a report: the protocol's :meth:`~bench.protocols.base.Protocol.table_rows`."""
+    if protocol is not None and hasattr(protocol, "table_rows"):
+        if isinstance(protocol, type):
+            protocol = protocol()
+        return [(str(k), dict(v)) for k, v in protocol.table_rows(report, per_sequence)]
+    if per_sequence:
+        seqs = report.get("sequences") or {}
+        return list(seqs.items()) if isinstance(seqs, dict) else [(s.get("name"), s) for s in seqs]
+    return [(report.get("tracker") or "-", report.get("metrics", {}))]
+
+
 def summary_table(reports: Sequence[Dict[str, Any]], protocol=None) -> str:
-    """One row per report (tracker): the protocol's headline metrics (MOT fractions in percent)."""
+    """One row per report (tracker), or the protocol's rows (one per class for KITTI): its
+    headline metrics (MOT fractions in percent)."""
     if not reports:
         return "(no results)"
+    protocol = _protocol_of(reports[0], protocol)
+    items = [row for r in reports for row in _rows(r, protocol, False)]
     keys: Dict[str, Any] = {}
-    for r in reports:
-        keys.update(r.get("metrics", {}))
+    for _, m in items:
+        keys.update(m)
     cols = columns_for(reports[0], keys, protocol)
-    rows = [[r.get("tracker") or "-"] + [fmt_value(r.get("metrics", {}).get(k), f) for k, _, f in cols]
-            for r in reports]
+    rows = [[name] + [fmt_value(m.get(k), f) for k, _, f in cols] for name, m in items]
     return format_table(["Tracker"] + [h for _, h, _ in cols], rows)
 
 
 def sequence_table(report: Dict[str, Any], protocol=None) -> str:
-    """One row per sequence of a report."""
-    seqs = report.get("sequences") or {}
-    items = list(seqs.items()) if isinstance(seqs, dict) else [(s.get("name"), s) for s in seqs]
+    """One row per sequence of a report (per sequence and class for KITTI)."""
+    protocol = _protocol_of(report, protocol)
+    items = _rows(report, protocol, True)
     if not items:
         return "(no sequences)"
     keys: Dict[str, Any] = {}

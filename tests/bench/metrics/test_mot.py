@@ -297,6 +297,56 @@ def test_random_crowds_equal_trackeval(tmp_path, te_benchmark, preproc):
     _assert_same({"CLEAR": c, "Identity": i, "HOTA": h}, ref["COMBINED_SEQ"], "combined")
 
 
+def _mot20_case(rng, n_frames=40, n_gt=14, n_tr=16):
+    """A MOT20-like crowd: pedestrians, non_mot_vehicle 6, static_person 7, distractor 8, reflection 12
+    (and car 3, occluder 9, not distractors), zero-marked rows of every class, trackers on all of them."""
+    classes = [1] * 7 + [6, 7, 8, 12, 3, 9, 6]
+    gt, tr = [], []
+    pos = rng.uniform(0, 120, (n_gt, 2))
+    for t in range(1, n_frames + 1):
+        pos += rng.normal(0, 2, pos.shape)
+        for i in range(n_gt):
+            if rng.random() < 0.9:
+                gt.append((t, i + 1, *np.round(pos[i], 2), 14, 34, int(rng.random() < 0.85), classes[i],
+                           round(float(rng.random()), 2)))
+        for j in rng.permutation(n_tr)[: rng.integers(6, n_tr)]:
+            i = j % n_gt
+            jit = rng.normal(0, 2.5 if j < n_gt else 12, 4)
+            tid = j + 1 + (50 if (j % 4 == 0 and t > n_frames // 2) else 0)  # some identity switches
+            tr.append((t, tid, *np.round([pos[i, 0] + jit[0], pos[i, 1] + jit[1], 14 + jit[2] / 3, 34 + jit[3] / 3], 2),
+                       round(float(rng.random()), 3), -1, -1, -1))
+    return np.array(gt), np.array(tr)
+
+
+def test_mot20_dataset_equals_trackeval(tmp_path):
+    """The mot20 YAML (distractor classes 2, 7, 8, 12 and non_mot_vehicle 6) through the toolkit == TrackEval
+    MotChallenge2DBox with BENCHMARK MOT20, on generated sequences in the MOTChallenge layout."""
+    rng = np.random.default_rng(20)
+    names = [f"MOT20-9{k}" for k in range(3)]
+    for name in names:
+        gt, tr = _mot20_case(rng)
+        d = tmp_path / "MOT20" / "train" / name
+        (d / "gt").mkdir(parents=True)
+        (d / "seqinfo.ini").write_text(f"[Sequence]\nname={name}\nimDir=img1\nframeRate=25\nseqLength=40\n"
+                                       "imWidth=1920\nimHeight=1080\nimExt=.jpg\n")
+        np.savetxt(d / "gt" / "gt.txt", gt, delimiter=",", fmt="%.10g")
+        (tmp_path / "trk" / "T" / "data").mkdir(parents=True, exist_ok=True)
+        np.savetxt(tmp_path / "trk" / "T" / "data" / f"{name}.txt", tr[rng.permutation(len(tr))], delimiter=",",
+                   fmt="%.10g")
+    ref = _trackeval(tmp_path / "MOT20" / "train", tmp_path / "trk", "T", {n: None for n in names}, "MOT20", True,
+                     tmp_path / "out")
+    ds = open_dataset("mot20", tmp_path / "MOT20")
+    assert ds.settings.distractor_classes == [2, 7, 8, 12, 6] and ds.settings.preprocess
+    rep = evaluate_mot(ds, tmp_path / "trk" / "T" / "data", raw=True)
+    for seq in names + ["COMBINED_SEQ"]:
+        _assert_same(rep["trackeval"][seq], ref[seq], seq)
+    assert rep["protocol"]["removed_tracker_boxes"] > 0
+    # MOT17's rules on the same files differ (class 6 is not a distractor there): the YAML matters
+    ref17 = _trackeval(tmp_path / "MOT20" / "train", tmp_path / "trk", "T", {n: None for n in names}, "MOT17", True,
+                       tmp_path / "out17")
+    assert ref17["COMBINED_SEQ"]["CLEAR"]["CLR_FP"] > ref["COMBINED_SEQ"]["CLEAR"]["CLR_FP"]
+
+
 def _tie_case(rng, n_frames=20, n_gt=6, n_tr=9):
     """Integer boxes, trackers often exactly on a gt box or on each other: many exact ties."""
     gt, tr = [], []
