@@ -24,14 +24,14 @@ import io
 import re
 import zipfile
 from pathlib import Path
-from typing import Dict, List, Tuple, Union
+from typing import Dict, List, NamedTuple, Union
 
 import numpy as np
 
-from ..core.errors import DataError, DatasetNotFoundError
+from ..core.errors import ConfigError, DataError, DatasetNotFoundError
 from ..core.io import atomic_write_bytes
 from ..core.sequence import ImageFiles, SOTSequence
-from .base import Dataset, LoaderParams, download_hint, register_loader, resolve_root
+from .base import Dataset, LoaderParams, dataset_config, dataset_names, download_hint, register_loader, resolve_root
 from .sot_common import invalid_gt_to_nan, read_boxes
 
 _FRAME = re.compile(r"^(\d+)\.jpg$", re.IGNORECASE)
@@ -113,10 +113,18 @@ def _load(seq: str, anno: Path, test: bool) -> SOTSequence:
 # ----------------------------------------------------------------------------------
 # server submission
 # ----------------------------------------------------------------------------------
+class Packed(NamedTuple):
+    """What :func:`pack_results` wrote: the zip, the sequences in it, the reading rules that applied."""
+
+    path: Path
+    sequences: List[str]
+    warnings: List[str]
+
+
 def pack_results(dataset: Dataset, results_dir: Union[str, Path], out: Union[str, Path], *,
-                 allow_missing: bool = False) -> Tuple[Path, List[str]]:
-    """Pack the one-pass result files ``results_dir/<seq>.txt`` of ``dataset`` into the
-    TrackingNet server's zip ``out``; returns (the zip's path, warnings).
+                 allow_missing: bool = False) -> Packed:
+    """Pack the one-pass result files ``results_dir/<seq>.txt`` of ``dataset`` (a dataset of the
+    ``trackingnet`` loader, or a selection of it) into the TrackingNet server's zip ``out``.
 
     Each sequence's file is read with the tolerant one-pass reader (names matched up to case
     and ``-`` / ``_``; a file longer than the sequence truncated, a shorter one padded) and
@@ -127,6 +135,10 @@ def pack_results(dataset: Dataset, results_dir: Union[str, Path], out: Union[str
     """
     from ..results.sot import ONE_PASS, format_boxes, read_ope_file
 
+    if not isinstance(dataset.params, TrackingNetParams):
+        known = [n for n in dataset_names() if dataset_config(n).get("loader") == "trackingnet"]
+        raise ConfigError(f"{dataset.name}: no evaluation-server format to pack; datasets with one: "
+                          f"{', '.join(known)}")
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise DataError("results folder not found", path=results_dir)
@@ -160,10 +172,13 @@ def pack_results(dataset: Dataset, results_dir: Union[str, Path], out: Union[str
                         + ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else ""))
     if not texts:
         raise DataError(f"no result file of a {dataset.name} sequence", path=results_dir)
+    if len(texts) < dataset.total:
+        warnings.append(f"{len(texts)} of the {dataset.total} sequences of {dataset.name} packed; the server "
+                        "scores a submission with all of them")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name in sorted(texts):
             z.writestr(f"{name}.txt", texts[name])
     out = Path(out)
     atomic_write_bytes(out, buf.getvalue())
-    return out, warnings
+    return Packed(out, sorted(texts), warnings)
