@@ -1,6 +1,7 @@
 """The ``bench`` command line (also ``python -m bench``).
 
-Commands: ``list``, ``run``, ``eval``, ``report``, ``reproduce``, ``export``, ``compare``, ``show``.
+Commands: ``list``, ``run``, ``eval``, ``report``, ``reproduce``, ``export``, ``export-results``, ``compare``,
+``show``.
 Exit codes: 0 success; 1 a :class:`~bench.core.errors.BenchError` (message on stderr,
 no traceback), a sequence that failed, or a published value not reproduced; 2 an unknown
 tracker / dataset name (the message lists the known names and the closest match) or a
@@ -240,6 +241,17 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_export_results(args) -> int:
+    """Pack one tracker's one-pass results for the server (:func:`bench.datasets.trackingnet.pack_results`)."""
+    from .datasets.trackingnet import pack_results
+
+    packed = pack_results(_open(args), Path(args.results), Path(args.out), allow_missing=args.allow_missing)
+    for w in packed.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    _print(f"packed {len(packed.sequences)} sequences of {args.dataset} into {packed.path}")
+    return 0
+
+
 def cmd_compare(args) -> int:
     """Trackers side by side (:func:`bench.compare.compare`): run or reuse, evaluate, table + JSON + plots."""
     from .compare import compare, split_names
@@ -358,6 +370,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--detections", help="MOT17: which public detections (DPM, FRCNN, SDP)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_show)
+
+    s = sub.add_parser("export-results", help="pack a tracker's one-pass results for an evaluation server "
+                                              "(TrackingNet: a zip of <seq>.txt files)")
+    s.add_argument("--dataset", default="trackingnet", help="dataset (default: trackingnet)")
+    s.add_argument("--root", help="dataset folder (the frames give the sequence lengths)")
+    s.add_argument("--results", required=True, help="folder of one tracker's result files (<seq>.txt)")
+    s.add_argument("--out", required=True, help="zip file to write")
+    s.add_argument("--sequences", help="comma-separated sequence names (default: all)")
+    s.add_argument("--allow-missing", action="store_true", help="pack the sequences that have results, leave out "
+                                                                "the others (default: refuse)")
+    s.add_argument("--dataset-option", action="append", metavar="KEY=VALUE", help="dataset option (repeatable)")
+    s.set_defaults(func=cmd_export_results)
 
     s = sub.add_parser("compare", help="trackers side by side: run (or reuse), evaluate, table, JSON, plots")
     s.add_argument("--dataset", required=True, help="dataset name (see 'bench list')")

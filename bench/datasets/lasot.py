@@ -1,10 +1,11 @@
-"""LaSOT (Fan et al., CVPR 2019), protocol II test split: ``lasot`` (280 sequences).
+"""LaSOT (Fan et al., CVPR 2019), protocol II test split: ``lasot`` (280 sequences), and the LaSOT
+extension (Fan et al., IJCV 2021): ``lasot-ext`` (150 sequences, 15 new classes x 10).
 
 Layout: ``<root>/<cls>/<cls>-<n>/`` with ``img/00000001.jpg ...``, ``groundtruth.txt``
 (``x,y,w,h`` per line, comma separated), ``full_occlusion.txt`` and ``out_of_view.txt``
 (one line of comma separated 0/1 per frame) and ``nlp.txt``. A flat
-``<root>/<cls>-<n>/`` layout is accepted too. The test list is data in
-``configs/datasets/lists/lasot.yaml``.
+``<root>/<cls>-<n>/`` layout is accepted too. The lists are data in
+``configs/datasets/lists/lasot.yaml`` (``test``, ``extension``; the ``split`` option).
 
 Sequences: ``gt`` (N, 4), ``flags["full_occlusion"]``, ``flags["out_of_view"]``
 (the one-pass evaluator treats flagged frames as frames without a visible target:

@@ -65,11 +65,13 @@ def download_hint(params: Dict[str, Any], name: str) -> str:
     return "; ".join(parts)
 
 
-def read_numbers(path: Path, what: str = "annotation") -> List[List[float]]:
+def read_numbers(path: Path, what: str = "annotation", columns: Optional[int] = None) -> List[List[float]]:
     """Rows of numbers from a text file (comma, tab or space separated; ``nan`` allowed).
 
     Trailing empty lines are ignored; an empty line inside the file or a token that is
-    not a number raises :class:`DataError` with the file and 1-based line."""
+    not a number raises :class:`DataError` with the file and 1-based line. With
+    ``columns``, only the first ``columns`` values of a line are read (the rest of the line,
+    e.g. NfS's quoted class label, is ignored) and a line with fewer is a :class:`DataError`."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -84,8 +86,13 @@ def read_numbers(path: Path, what: str = "annotation") -> List[List[float]]:
         s = line.strip()
         if not s:
             raise DataError("empty line", path=path, line=i + 1)
+        tokens = [t for t in _SPLIT.split(s) if t]
+        if columns is not None:
+            if len(tokens) < columns:
+                raise DataError(f"expected at least {columns} values, got {len(tokens)}", path=path, line=i + 1)
+            tokens = tokens[:columns]
         try:
-            rows.append([float(t) for t in _SPLIT.split(s) if t])
+            rows.append([float(t) for t in tokens])
         except ValueError:
             raise DataError(f"not a list of numbers: {s[:60]!r}", path=path, line=i + 1) from None
     return rows
