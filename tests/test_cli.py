@@ -10,7 +10,7 @@ import pytest
 from bench.cli import main
 from bench.core.registry import TRACKERS, register_tracker
 from bench.core.tracker import SOTTracker
-from conftest import shared_path
+from tests.conftest import shared_path
 
 SEQS = ["test000-distractors", "test004-scale", "test005-illumination"]
 PNG = b"\x89PNG\r\n\x1a\n"

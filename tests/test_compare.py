@@ -6,7 +6,7 @@ import pytest
 
 from bench.core.errors import BenchError
 
-from conftest import shared_path
+from tests.conftest import shared_path
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from bench.core.errors import DataError
 from bench.datasets import open_dataset
 from bench.metrics.mot import evaluate_arrays, evaluate_data, evaluate_mot
 from bench.metrics.mot_data import Preprocess, prepare_sequence
-from conftest import shared_path
+from tests.conftest import shared_path
 
 trackeval = pytest.importorskip("trackeval")
 

@@ -15,7 +15,7 @@ from bench.datasets.motchallenge import read_mot_text
 from bench.protocols.mot import run_mot
 from bench.results.mot import (find_result_files, guess_tracker_name, is_finished, read_mot_results,
                                read_timing, result_path, timing_path, write_mot_results)
-from conftest import shared_path
+from tests.conftest import shared_path
 
 
 # ---------------------------------------------------------------- shared data

@@ -9,7 +9,7 @@ import pytest
 from bench.cli import main
 from bench.core.errors import ConfigError
 from bench.published import compare, failed, load_published
-from conftest import ROOT, shared_path
+from tests.conftest import ROOT, shared_path
 
 OTB100 = str(ROOT / "configs" / "published" / "otb100.yaml")
 
