@@ -76,15 +76,15 @@ for _e in [
 # + 50/200 new training samples; ADNet: action steps + 30/15 samples) instead of failure handling.
 ONLINE_ENTRIES: List[Entry] = [
     Entry("mdnet", "mdnet", note="shipped weights (width 0.5, fc 256)", floor=False),
-    Entry("mdnet@official", "mdnet", ["weights=none", "success_threshold=-1.0e+9"],
+    Entry("mdnet@official", "mdnet", ["default_weights=none", "success_threshold=-1.0e+9"],
           note="official size, random weights, success forced", floor=False),
-    Entry("mdnet@official-bf16", "mdnet", ["weights=none", "success_threshold=-1.0e+9", "precision=bfloat16"],
+    Entry("mdnet@official-bf16", "mdnet", ["default_weights=none", "success_threshold=-1.0e+9", "precision=bfloat16"],
           note="as mdnet@official, conv1-3 in bfloat16", floor=False),
     Entry("adnet", "adnet", note="shipped weights (width 0.5, fc 256)", floor=False),
-    Entry("adnet@official", "adnet", ["weights=none", "failed_threshold=-1.0e+9"],
+    Entry("adnet@official", "adnet", ["default_weights=none", "failed_threshold=-1.0e+9"],
           note="official size, random weights, no failures (random policy: many actions/frame)", floor=False),
     Entry("adnet-fast", "adnet-fast", note="shipped weights", floor=False),
-    Entry("adnet-fast@official", "adnet-fast", ["weights=none", "failed_threshold=-1.0e+9"],
+    Entry("adnet-fast@official", "adnet-fast", ["default_weights=none", "failed_threshold=-1.0e+9"],
           note="official size, random weights, no failures", floor=False),
 ]
 # ---- end of the online-learning block ---------------------------------------------------------------

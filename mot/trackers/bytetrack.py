@@ -21,7 +21,8 @@ its features (:mod:`mot.reid`); in the first stage the distance becomes
 ``d = sqrt(d_feat~ * d_iou)`` with ``d_feat~`` the cosine distance gated by overlap
 (:func:`mot.association.fused_reid_cost`). It needs the images.
 
-All tracks are held in arrays; one predict / update call serves every track.
+All tracks are held in one table (:class:`mot.tracks.Tracks`); one predict / update call
+serves every track.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from bench.core.tracker import MOTTracker
 from ..association import cosine_distance, fuse_score, fused_reid_cost, iou_cost, linear_assignment
 from ..kalman import ByteKalman
 from ..reid import AppearanceConfig, build_encoder
+from ..tracks import Tracks
 
 TRACKED, LOST, REMOVED = 1, 2, 3
 
@@ -64,9 +66,6 @@ class ByteTrackReIDConfig(ByteTrackConfig):
     appearance: AppearanceConfig = dataclasses.field(default_factory=AppearanceConfig)
 
 
-_FIELDS = ("mean", "cov", "ids", "state", "activated", "frame_id", "start_frame", "score", "tracklet_len")
-
-
 @register_tracker("bytetrack", kind="mot", config="trackers/bytetrack.yaml")
 class ByteTrack(MOTTracker):
     """ByteTrack: two-stage association of high- and low-score detections (Zhang et al. 2022)."""
@@ -86,46 +85,30 @@ class ByteTrack(MOTTracker):
         self.fps = fps
         self.frame = 0
         self._next_id = 1
-        self.mean = np.zeros((0, 8))
-        self.cov = np.zeros((0, 8, 8))
-        self.ids = np.zeros(0, np.int64)
-        self.state = np.zeros(0, np.int8)
-        self.activated = np.zeros(0, bool)
-        self.frame_id = np.zeros(0, np.int64)
-        self.start_frame = np.zeros(0, np.int64)
-        self.score = np.zeros(0)
-        self.tracklet_len = np.zeros(0, np.int64)
-        self._reset_features()
+        self.tracks = Tracks.empty(**self._columns())
 
-    def _reset_features(self) -> None:
-        pass
+    def _columns(self):
+        """The track table's columns: ``name=dtype`` or ``name=(dtype, row shape)``."""
+        return dict(mean=(np.float64, 8), cov=(np.float64, (8, 8)), ids=np.int64, state=np.int8, activated=bool,
+                    frame_id=np.int64, start_frame=np.int64, score=np.float64, tracklet_len=np.int64)
 
     @property
     def max_time_lost(self) -> int:
         rate = self.fps if self.fps else self.config.frame_rate
         return int(rate / 30.0 * self.config.track_buffer)
 
-    def _fields(self):
-        return _FIELDS
-
-    def _keep(self, mask: np.ndarray) -> None:
-        for name in self._fields():
-            setattr(self, name, getattr(self, name)[mask])
-
-    def _append(self, dets: np.ndarray, feats: Optional[np.ndarray]) -> None:
+    def _new_rows(self, dets: np.ndarray, feats: Optional[np.ndarray]):
+        """Columns of new tracks started from ``dets`` (``STrack.activate``)."""
         n = len(dets)
         m, c = self.kf.initiate(dets[:, :4])
-        self.mean = np.concatenate([self.mean, m])
-        self.cov = np.concatenate([self.cov, c])
-        self.ids = np.concatenate([self.ids, np.arange(self._next_id, self._next_id + n)])
-        self._next_id += n
-        self.state = np.concatenate([self.state, np.full(n, TRACKED, np.int8)])
-        self.activated = np.concatenate([self.activated, np.full(n, self.frame == 1)])
         f = np.full(n, self.frame, np.int64)
-        self.frame_id = np.concatenate([self.frame_id, f])
-        self.start_frame = np.concatenate([self.start_frame, f])
-        self.score = np.concatenate([self.score, dets[:, 4]])
-        self.tracklet_len = np.concatenate([self.tracklet_len, np.zeros(n, np.int64)])
+        return dict(mean=m, cov=c, ids=np.arange(self._next_id, self._next_id + n),
+                    state=np.full(n, TRACKED, np.int8), activated=np.full(n, self.frame == 1), frame_id=f,
+                    start_frame=f, score=dets[:, 4], tracklet_len=np.zeros(n, np.int64))
+
+    def _append(self, dets: np.ndarray, feats: Optional[np.ndarray]) -> None:
+        self.tracks.append(**self._new_rows(dets, feats))
+        self._next_id += len(dets)
 
     # -- appearance hooks (overridden by bytetrack-reid) -------------------
     def _features(self, image, boxes: np.ndarray) -> Optional[np.ndarray]:
@@ -143,19 +126,20 @@ class ByteTrack(MOTTracker):
 
     # -- helpers ----------------------------------------------------------------
     def _boxes(self, idx: np.ndarray) -> np.ndarray:
-        return self.kf.state_to_xywh(self.mean[idx])
+        return self.kf.state_to_xywh(self.tracks.mean[idx])
 
     def _correct(self, t_idx: np.ndarray, dets: np.ndarray, feats: Optional[np.ndarray]) -> None:
         """``STrack.update`` / ``re_activate`` for the tracks ``t_idx`` with detections ``dets``."""
         if len(t_idx) == 0:
             return
-        self.mean[t_idx], self.cov[t_idx] = self.kf.update(self.mean[t_idx], self.cov[t_idx], dets[:, :4])
-        was_tracked = self.state[t_idx] == TRACKED
-        self.tracklet_len[t_idx] = np.where(was_tracked, self.tracklet_len[t_idx] + 1, 0)
-        self.state[t_idx] = TRACKED
-        self.activated[t_idx] = True
-        self.frame_id[t_idx] = self.frame
-        self.score[t_idx] = dets[:, 4]
+        t = self.tracks
+        t.mean[t_idx], t.cov[t_idx] = self.kf.update(t.mean[t_idx], t.cov[t_idx], dets[:, :4])
+        was_tracked = t.state[t_idx] == TRACKED
+        t.tracklet_len[t_idx] = np.where(was_tracked, t.tracklet_len[t_idx] + 1, 0)
+        t.state[t_idx] = TRACKED
+        t.activated[t_idx] = True
+        t.frame_id[t_idx] = self.frame
+        t.score[t_idx] = dets[:, 4]
         self._update_features(t_idx, feats)
 
     # -- one frame --------------------------------------------------------------
@@ -167,17 +151,18 @@ class ByteTrack(MOTTracker):
         high = dets[s > cfg.track_thresh]
         low = dets[(s > cfg.low_thresh) & (s < cfg.track_thresh)]
         f_high = self._features(image, high[:, :4])
+        t = self.tracks
 
         # pools (indices into the track arrays)
-        is_tracked = self.state == TRACKED
-        unconfirmed = np.flatnonzero(is_tracked & ~self.activated)
-        pool = np.flatnonzero((is_tracked & self.activated) | (self.state == LOST))
+        is_tracked = t.state == TRACKED
+        unconfirmed = np.flatnonzero(is_tracked & ~t.activated)
+        pool = np.flatnonzero((is_tracked & t.activated) | (t.state == LOST))
 
         # predict tracked and lost tracks (lost ones with zero height velocity)
         if len(pool):
-            m = self.mean[pool]
-            m[self.state[pool] != TRACKED, 7] = 0.0
-            self.mean[pool], self.cov[pool] = self.kf.predict(m, self.cov[pool])
+            m = t.mean[pool]
+            m[t.state[pool] != TRACKED, 7] = 0.0
+            t.mean[pool], t.cov[pool] = self.kf.predict(m, t.cov[pool])
 
         # first association: high-score detections vs tracked + lost
         cost = self._first_cost(pool, high[:, :4], high[:, 4], f_high)
@@ -188,17 +173,17 @@ class ByteTrack(MOTTracker):
 
         # second association: low-score detections vs tracked tracks left over
         r_tracked = pool[u_pool]
-        r_tracked = r_tracked[self.state[r_tracked] == TRACKED]
+        r_tracked = r_tracked[t.state[r_tracked] == TRACKED]
         matches2, u_r, _ = linear_assignment(iou_cost(self._boxes(r_tracked), low[:, :4]),
                                              cfg.second_match_thresh)
         if len(matches2):
             t2 = r_tracked[matches2[:, 0]]
-            self.mean[t2], self.cov[t2] = self.kf.update(self.mean[t2], self.cov[t2], low[matches2[:, 1], :4])
-            self.tracklet_len[t2] += 1
-            self.activated[t2] = True
-            self.frame_id[t2] = self.frame
-            self.score[t2] = low[matches2[:, 1], 4]
-        self.state[r_tracked[u_r]] = LOST
+            t.mean[t2], t.cov[t2] = self.kf.update(t.mean[t2], t.cov[t2], low[matches2[:, 1], :4])
+            t.tracklet_len[t2] += 1
+            t.activated[t2] = True
+            t.frame_id[t2] = self.frame
+            t.score[t2] = low[matches2[:, 1], 4]
+        t.state[r_tracked[u_r]] = LOST
 
         # unconfirmed tracks vs the remaining high-score detections
         rest = high[u_high]
@@ -210,47 +195,48 @@ class ByteTrack(MOTTracker):
         if len(matches3):
             self._correct(unconfirmed[matches3[:, 0]], rest[matches3[:, 1]],
                           None if f_rest is None else f_rest[matches3[:, 1]])
-        self.state[unconfirmed[u_unc]] = REMOVED
+        t.state[unconfirmed[u_unc]] = REMOVED
 
         # lost tracks past the buffer are removed (before new tracks are appended)
-        lost_old = (self.state == LOST) & (self.frame - self.frame_id > self.max_time_lost)
+        lost_old = (t.state == LOST) & (self.frame - t.frame_id > self.max_time_lost)
         # tracks lost in this very frame are checked from the next frame on, as in ByteTrack
         lost_old[r_tracked[u_r]] = False
-        self.state[lost_old] = REMOVED
+        t.state[lost_old] = REMOVED
 
         # new tracks
         new = u_rest[rest[u_rest, 4] >= cfg.new_track_thresh]
         if len(new):
             self._append(rest[new], None if f_rest is None else f_rest[new])
 
-        self._keep(self.state != REMOVED)
+        t.keep(t.state != REMOVED)
         self._remove_duplicates()
 
-        out = np.flatnonzero((self.state == TRACKED) & self.activated)
+        out = np.flatnonzero((t.state == TRACKED) & t.activated)
         boxes = self._boxes(out)
         if cfg.min_box_area > 0 or cfg.max_aspect_ratio > 0:
             ok = boxes[:, 2] * boxes[:, 3] > cfg.min_box_area
             if cfg.max_aspect_ratio > 0:
                 ok &= boxes[:, 2] / boxes[:, 3] <= cfg.max_aspect_ratio
             out, boxes = out[ok], boxes[ok]
-        return boxes, self.ids[out].copy(), self.score[out].copy()
+        return boxes, t.ids[out].copy(), t.score[out].copy()
 
     def _remove_duplicates(self) -> None:
         """``remove_duplicate_stracks``: of a tracked/lost pair that nearly coincide, keep the older."""
-        tr = np.flatnonzero(self.state == TRACKED)
-        lo = np.flatnonzero(self.state == LOST)
+        t = self.tracks
+        tr = np.flatnonzero(t.state == TRACKED)
+        lo = np.flatnonzero(t.state == LOST)
         if len(tr) == 0 or len(lo) == 0:
             return
         d = iou_cost(self._boxes(tr), self._boxes(lo))
         p, q = np.nonzero(d < self.config.duplicate_iou_dist)
         if len(p) == 0:
             return
-        age_p = self.frame_id[tr[p]] - self.start_frame[tr[p]]
-        age_q = self.frame_id[lo[q]] - self.start_frame[lo[q]]
+        age_p = t.frame_id[tr[p]] - t.start_frame[tr[p]]
+        age_q = t.frame_id[lo[q]] - t.start_frame[lo[q]]
         drop = np.concatenate([lo[q[age_p > age_q]], tr[p[age_p <= age_q]]])
-        keep = np.ones(len(self.ids), bool)
+        keep = np.ones(len(t), bool)
         keep[drop] = False
-        self._keep(keep)
+        t.keep(keep)
 
 
 @register_tracker("bytetrack-reid", kind="mot", config="trackers/bytetrack-reid.yaml")
@@ -265,17 +251,14 @@ class ByteTrackReID(ByteTrack):
         self.encoder = build_encoder(config.appearance, weights=weights, seed=seed)
         super().__init__(config, weights=weights, seed=seed)
 
-    def _reset_features(self) -> None:
-        self.feat = np.zeros((0, self.encoder.dim), np.float32)
+    def _columns(self):
+        return dict(super()._columns(), feat=(np.float32, self.encoder.dim))   # EMA of appearance features
 
-    def _fields(self):
-        return _FIELDS + ("feat",)
-
-    def _append(self, dets, feats):
-        super()._append(dets, feats)
-        if feats is None:
-            feats = np.zeros((len(dets), self.encoder.dim), np.float32)
-        self.feat = np.concatenate([self.feat, feats.astype(np.float32)])
+    def _new_rows(self, dets, feats):
+        rows = super()._new_rows(dets, feats)
+        rows["feat"] = (np.zeros((len(dets), self.encoder.dim), np.float32) if feats is None
+                        else feats.astype(np.float32))
+        return rows
 
     def _features(self, image, boxes):
         if image is None:
@@ -289,12 +272,12 @@ class ByteTrackReID(ByteTrack):
             d_iou = fuse_score(d_iou, scores)
         if d_iou.size == 0:
             return d_iou
-        d_feat = cosine_distance(self.feat[t_idx], feats)
+        d_feat = cosine_distance(self.tracks.feat[t_idx], feats)
         return fused_reid_cost(d_iou, d_feat, self.config.proximity_thresh, self.config.appearance_thresh)
 
     def _update_features(self, t_idx, feats):
         if feats is None:
             return
         a = self.config.feature_momentum
-        f = a * self.feat[t_idx] + (1 - a) * feats
-        self.feat[t_idx] = f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)
+        f = a * self.tracks.feat[t_idx] + (1 - a) * feats
+        self.tracks.feat[t_idx] = f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)

@@ -8,8 +8,8 @@ reported while it was matched this frame and has ``min_hits`` consecutive matche
 (or during the first ``min_hits`` frames of the sequence); it dies after ``max_age``
 frames without a match. Reported boxes are the corrected filter states.
 
-Runs on detections alone (``needs_images = False``). All tracks live in arrays and are
-predicted and corrected together.
+Runs on detections alone (``needs_images = False``). All tracks live in one table
+(:class:`mot.tracks.Tracks`) and are predicted and corrected together.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from bench.core.tracker import MOTTracker
 
 from ..association import hungarian_gated, iou_cost
 from ..kalman import SortKalman
+from ..tracks import Tracks
 
 
 @dataclasses.dataclass
@@ -48,18 +49,8 @@ class Sort(MOTTracker):
     def reset(self, fps: Optional[float] = None) -> None:
         self.frame_count = 0
         self._next_id = 1
-        self.mean = np.zeros((0, 7))
-        self.cov = np.zeros((0, 7, 7))
-        self.ids = np.zeros(0, np.int64)
-        self.hits = np.zeros(0, np.int64)
-        self.hit_streak = np.zeros(0, np.int64)
-        self.age = np.zeros(0, np.int64)
-        self.since_update = np.zeros(0, np.int64)
-        self.score = np.zeros(0)
-
-    def _keep(self, mask: np.ndarray) -> None:
-        for name in ("mean", "cov", "ids", "hits", "hit_streak", "age", "since_update", "score"):
-            setattr(self, name, getattr(self, name)[mask])
+        self.tracks = Tracks.empty(mean=(np.float64, 7), cov=(np.float64, (7, 7)), ids=np.int64, hits=np.int64,
+                                   hit_streak=np.int64, age=np.int64, since_update=np.int64, score=np.float64)
 
     def update(self, image, detections: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         cfg = self.config
@@ -69,15 +60,16 @@ class Sort(MOTTracker):
             dets = dets[dets[:, 4] >= cfg.min_score]
 
         # predict every track
-        if len(self.ids):
-            self.mean, self.cov = self.kf.predict(self.mean, self.cov)
-            self.age += 1
-            self.hit_streak[self.since_update > 0] = 0
-            self.since_update += 1
-            pred = self.kf.state_to_xywh(self.mean)
+        t = self.tracks
+        if len(t):
+            t.mean, t.cov = self.kf.predict(t.mean, t.cov)
+            t.age += 1
+            t.hit_streak[t.since_update > 0] = 0
+            t.since_update += 1
+            pred = self.kf.state_to_xywh(t.mean)
             valid = ~np.isnan(pred).any(axis=1)
             if not valid.all():
-                self._keep(valid)
+                t.keep(valid)
                 pred = pred[valid]
         else:
             pred = np.zeros((0, 4))
@@ -85,33 +77,27 @@ class Sort(MOTTracker):
         # associate (rows = detections, columns = tracks, as in SORT)
         matches, um_det, _ = hungarian_gated(iou_cost(dets[:, :4], pred), 1.0 - cfg.iou_threshold)
         if len(matches):
-            d, t = matches[:, 0], matches[:, 1]
-            self.mean[t], self.cov[t] = self.kf.update(self.mean[t], self.cov[t], dets[d, :4])
-            self.since_update[t] = 0
-            self.hits[t] += 1
-            self.hit_streak[t] += 1
-            self.score[t] = dets[d, 4]
+            d, k = matches[:, 0], matches[:, 1]
+            t.mean[k], t.cov[k] = self.kf.update(t.mean[k], t.cov[k], dets[d, :4])
+            t.since_update[k] = 0
+            t.hits[k] += 1
+            t.hit_streak[k] += 1
+            t.score[k] = dets[d, 4]
 
         # new tracks from unmatched detections
         if len(um_det):
             n = len(um_det)
             m, c = self.kf.initiate(dets[um_det, :4])
-            self.mean = np.concatenate([self.mean, m])
-            self.cov = np.concatenate([self.cov, c])
-            self.ids = np.concatenate([self.ids, np.arange(self._next_id, self._next_id + n)])
-            self._next_id += n
             zeros = np.zeros(n, np.int64)
-            self.hits = np.concatenate([self.hits, zeros])
-            self.hit_streak = np.concatenate([self.hit_streak, zeros])
-            self.age = np.concatenate([self.age, zeros])
-            self.since_update = np.concatenate([self.since_update, zeros])
-            self.score = np.concatenate([self.score, dets[um_det, 4]])
+            t.append(mean=m, cov=c, ids=np.arange(self._next_id, self._next_id + n), hits=zeros, hit_streak=zeros,
+                     age=zeros, since_update=zeros, score=dets[um_det, 4])
+            self._next_id += n
 
         # report, then remove dead tracks
-        show = (self.since_update < 1) & ((self.hit_streak >= cfg.min_hits) | (self.frame_count <= cfg.min_hits))
-        boxes = self.kf.state_to_xywh(self.mean[show])
-        out = (boxes, self.ids[show].copy(), self.score[show].copy())
-        alive = self.since_update <= cfg.max_age
+        show = (t.since_update < 1) & ((t.hit_streak >= cfg.min_hits) | (self.frame_count <= cfg.min_hits))
+        boxes = self.kf.state_to_xywh(t.mean[show])
+        out = (boxes, t.ids[show].copy(), t.score[show].copy())
+        alive = t.since_update <= cfg.max_age
         if not alive.all():
-            self._keep(alive)
+            t.keep(alive)
         return out

@@ -45,6 +45,7 @@ from bench.core.tracker import MOTTracker, SOTTracker
 
 from ..association import linear_assignment
 from ..reid import AppearanceConfig, ClassifierReID, ClassifierReIDConfig, build_encoder
+from ..tracks import Tracks
 
 
 @dataclasses.dataclass
@@ -63,9 +64,6 @@ class SOTPerTargetConfig:
     sot_overrides: List[str] = dataclasses.field(default_factory=list)
     appearance: AppearanceConfig = dataclasses.field(default_factory=AppearanceConfig)
     reid: ClassifierReIDConfig = dataclasses.field(default_factory=ClassifierReIDConfig)
-
-
-_FIELDS = ("keys", "ids", "hits", "misses", "box", "score", "matched", "det_of")
 
 
 class SOTPerTarget(MOTTracker):
@@ -96,41 +94,28 @@ class SOTPerTarget(MOTTracker):
         self.batch = self.sot.batch()
         self.frame = 0
         self._next_id = 1
-        self.keys = np.zeros(0, np.int64)     # SOT keys of the active targets
-        self.ids = np.zeros(0, np.int64)
-        self.hits = np.zeros(0, np.int64)
-        self.misses = np.zeros(0, np.int64)
-        self.box = np.zeros((0, 4))
-        self.score = np.zeros(0)
-        self.matched = np.zeros(0, bool)           # supported by a detection in this frame
-        self.det_of = np.zeros(0, np.int64)        # index of that detection (-1 = none)
+        # active targets: SOT key, track id, supported frames, frames without support, box, score,
+        # supported by a detection in this frame, index of that detection (-1 = none)
+        self.tracks = Tracks.empty(keys=np.int64, ids=np.int64, hits=np.int64, misses=np.int64,
+                                   box=(np.float64, 4), score=np.float64, matched=bool, det_of=np.int64)
         if self.reid is not None:
             self.reid.reset()
 
     # -- helpers --------------------------------------------------------------
-    def _keep(self, mask: np.ndarray) -> None:
-        for name in _FIELDS:
-            setattr(self, name, getattr(self, name)[mask])
-
     def _deactivate(self, mask: np.ndarray) -> None:
         if not mask.any():
             return
-        self.batch.remove(self.keys[mask])
+        t = self.tracks
+        self.batch.remove(t.keys[mask])
         if self.reid is not None:
-            for tid in self.ids[mask]:
+            for tid in t.ids[mask]:
                 self.reid.deactivate(int(tid))
-        self._keep(~mask)
+        t.keep(~mask)
 
     def _start(self, image, boxes, scores, ids, hits, det_idx) -> None:
         keys = self.batch.add(image, boxes)
-        self.matched = np.concatenate([self.matched, np.ones(len(keys), bool)])
-        self.det_of = np.concatenate([self.det_of, det_idx])
-        self.keys = np.concatenate([self.keys, keys])
-        self.ids = np.concatenate([self.ids, ids])
-        self.hits = np.concatenate([self.hits, hits])
-        self.misses = np.concatenate([self.misses, np.zeros(len(keys), np.int64)])
-        self.box = np.concatenate([self.box, boxes])
-        self.score = np.concatenate([self.score, scores])
+        self.tracks.append(keys=keys, ids=ids, hits=hits, misses=np.zeros(len(keys), np.int64), box=boxes,
+                           score=scores, matched=np.ones(len(keys), bool), det_of=det_idx)
 
     # -- one frame ------------------------------------------------------------------
     def update(self, image, detections: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -143,49 +128,50 @@ class SOTPerTarget(MOTTracker):
         dets = np.asarray(detections, dtype=np.float64).reshape(-1, 5)
         conf = dets[dets[:, 4] >= cfg.det_thresh]
         feats = self.encoder(image, conf[:, :4]) if self.encoder is not None else None
+        tr = self.tracks
 
         # 1. propagate all targets in one batched step
-        sot_score = np.zeros(len(self.keys))
-        if len(self.keys):
+        sot_score = np.zeros(len(tr.keys))
+        if len(tr.keys):
             t0 = time.perf_counter()
             keys, boxes, scores = self.batch.update(image)
             self.timing["sot"] += time.perf_counter() - t0
             row = {int(k): i for i, k in enumerate(keys.tolist())}
-            order = np.array([row[int(k)] for k in self.keys], dtype=np.int64)
-            self.box = np.asarray(boxes, dtype=np.float64)[order]
+            order = np.array([row[int(k)] for k in tr.keys], dtype=np.int64)
+            tr.box = np.asarray(boxes, dtype=np.float64)[order]
             sot_score = np.asarray(scores, dtype=np.float64)[order]
-            self.score = sot_score.copy()
+            tr.score = sot_score.copy()
         self.timing["frames"] += 1
 
         # 2. associate SOT predictions with confident detections
-        self.matched = np.zeros(len(self.keys), bool)
-        self.det_of = np.full(len(self.keys), -1, np.int64)
-        if len(self.keys) and len(conf):
-            ov = iou_matrix(self.box, conf[:, :4])
+        tr.matched = np.zeros(len(tr.keys), bool)
+        tr.det_of = np.full(len(tr.keys), -1, np.int64)
+        if len(tr.keys) and len(conf):
+            ov = iou_matrix(tr.box, conf[:, :4])
             w = np.clip(sot_score, 0.0, 1.0)[:, None] if cfg.fuse_sot_score else 1.0
             cost = np.where(ov >= cfg.match_iou, 1.0 - ov * w, 10.0)
             m, _, _ = linear_assignment(cost, 1.0 + 1e-9)
             if len(m):
                 t, d = m[:, 0], m[:, 1]
-                self.matched[t] = True
-                self.det_of[t] = d
-                before = self.box[t].copy()
-                self.box[t] = conf[d, :4]
-                self.score[t] = conf[d, 4]
-                self.hits[t] += 1
-                self.misses[t] = 0
+                tr.matched[t] = True
+                tr.det_of[t] = d
+                before = tr.box[t].copy()
+                tr.box[t] = conf[d, :4]
+                tr.score[t] = conf[d, 4]
+                tr.hits[t] += 1
+                tr.misses[t] = 0
                 self._correct(image, t, before)
-        self.misses[~self.matched] += 1
+        tr.misses[~tr.matched] += 1
 
         # 3. end unsupported targets, then suppress duplicated targets
-        self._deactivate(self.misses > cfg.patience)
+        self._deactivate(tr.misses > cfg.patience)
         self._deactivate(self._duplicates())
 
         # 4. re-identify or start tracks from the remaining confident detections
         free = conf[:, 4] >= cfg.new_track_thresh
-        free[self.det_of[self.det_of >= 0]] = False
-        if len(self.keys) and free.any():
-            cover = iou_matrix(conf[free, :4], self.box).max(1) > cfg.new_track_iou
+        free[tr.det_of[tr.det_of >= 0]] = False
+        if len(tr.keys) and free.any():
+            cover = iou_matrix(conf[free, :4], tr.box).max(1) > cfg.new_track_iou
             free[np.flatnonzero(free)[cover]] = False
         cand = np.flatnonzero(free)
         if len(cand) and self.reid is not None:
@@ -202,35 +188,37 @@ class SOTPerTarget(MOTTracker):
 
         # re-id samples: every supported target vs the other people of this frame
         if self.reid is not None:
-            sup = np.flatnonzero(self.det_of >= 0)
+            sup = np.flatnonzero(tr.det_of >= 0)
             if len(sup):
-                self.reid.observe(self.ids[sup], self.det_of[sup], feats)
+                self.reid.observe(tr.ids[sup], tr.det_of[sup], feats)
             self.reid.step()
 
-        show = ((self.hits >= cfg.min_hits) | (self.frame <= cfg.min_hits)) & \
-               (self.matched | (self.score >= cfg.min_sot_score))
-        return self.box[show].copy(), self.ids[show].copy(), self.score[show].copy()
+        show = ((tr.hits >= cfg.min_hits) | (self.frame <= cfg.min_hits)) & \
+               (tr.matched | (tr.score >= cfg.min_sot_score))
+        return tr.box[show].copy(), tr.ids[show].copy(), tr.score[show].copy()
 
     def _correct(self, image, t: np.ndarray, before: np.ndarray) -> None:
-        """Move matched targets ``t`` onto their detections (``self.box[t]``)."""
+        """Move matched targets ``t`` onto their detections (``tracks.box[t]``)."""
+        tr = self.tracks
         setter = getattr(self.batch, "set_boxes", None)
         if setter is not None:
-            setter(self.keys[t], self.box[t])
+            setter(tr.keys[t], tr.box[t])
             return
-        drift = iou(before, self.box[t]) < self.config.reinit_iou
+        drift = iou(before, tr.box[t]) < self.config.reinit_iou
         if drift.any():
             rows = t[drift]
-            self.batch.remove(self.keys[rows])
-            self.keys[rows] = self.batch.add(image, self.box[rows])
+            self.batch.remove(tr.keys[rows])
+            tr.keys[rows] = self.batch.add(image, tr.box[rows])
 
     def _duplicates(self) -> np.ndarray:
         """Greedy NMS among active targets: supported first, then more hits; True = suppressed."""
-        n = len(self.keys)
+        tr = self.tracks
+        n = len(tr)
         out = np.zeros(n, bool)
         if n < 2:
             return out
-        ov = iou_matrix(self.box, self.box)
-        order = np.lexsort((-self.hits, -self.matched.astype(np.int64)))
+        ov = iou_matrix(tr.box, tr.box)
+        order = np.lexsort((-tr.hits, -tr.matched.astype(np.int64)))
         for a_pos, a in enumerate(order):
             if out[a]:
                 continue

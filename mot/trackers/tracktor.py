@@ -36,6 +36,7 @@ from bench.core.registry import register_tracker
 from bench.core.tracker import MOTTracker
 
 from ..reid import ClassifierReID, ClassifierReIDConfig
+from ..tracks import Tracks
 
 
 @dataclasses.dataclass
@@ -117,7 +118,8 @@ def build_detector(cfg: TracktorConfig, weights: Optional[str] = None):
         raise BenchError(f"tracktor: unknown torchvision detection model '{cfg.arch}'")
     kw = dict(min_size=cfg.min_size, max_size=cfg.max_size, box_detections_per_img=300)
     if weights:
-        from sot.checkpoints.common import load_strict, read_torch_file, unwrap
+        from sot.checkpoints.common import load_strict, unwrap
+        from sot.checkpoints.files import read_torch_file
 
         model = builder(weights=None, weights_backbone=None, num_classes=cfg.num_classes, **kw)
         load_strict(model, unwrap(read_torch_file(weights), weights), weights)
@@ -155,9 +157,7 @@ class Tracktor(MOTTracker):
         self.reset()
 
     def reset(self, fps: Optional[float] = None) -> None:
-        self.pos = np.zeros((0, 4))          # active tracks, xyxy
-        self.ids = np.zeros(0, np.int64)
-        self.score = np.zeros(0)
+        self.tracks = Tracks.empty(pos=(np.float64, 4), ids=np.int64, score=np.float64)  # active tracks, xyxy
         self.inactive_pos = {}               # id -> xyxy, for alignment and re-id bookkeeping
         self._next_id = 1
         self.last_gray = None
@@ -170,7 +170,7 @@ class Tracktor(MOTTracker):
 
         gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         prev, self.last_gray = self.last_gray, gray
-        if prev is None or (len(self.pos) == 0 and not self.inactive_pos):
+        if prev is None or (len(self.tracks.pos) == 0 and not self.inactive_pos):
             return
         warp = np.eye(2, 3, dtype=np.float32)
         crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, self.config.number_of_iterations,
@@ -179,16 +179,15 @@ class Tracktor(MOTTracker):
             _, warp = cv2.findTransformECC(prev, gray, warp, cv2.MOTION_EUCLIDEAN, crit, None, 5)
         except cv2.error:  # ECC did not converge: keep positions (identity warp)
             return
-        self.pos = _warp(self.pos, warp)
+        self.tracks.pos = _warp(self.tracks.pos, warp)
         for k in list(self.inactive_pos):
             self.inactive_pos[k] = _warp(self.inactive_pos[k][None], warp)[0]
 
     def _deactivate(self, mask: np.ndarray) -> None:
-        for tid, p in zip(self.ids[mask], self.pos[mask]):
+        for tid, p in zip(self.tracks.ids[mask], self.tracks.pos[mask]):
             if self.reid is not None and self.reid.deactivate(int(tid)):
                 self.inactive_pos[int(tid)] = p      # re-identifiable until the inactive patience
-        keep = ~mask
-        self.pos, self.ids, self.score = self.pos[keep], self.ids[keep], self.score[keep]
+        self.tracks.keep(~mask)
 
     def update(self, image, detections: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         import torch
@@ -212,17 +211,17 @@ class Tracktor(MOTTracker):
         if cfg.do_align:
             self._align(image)
         t_feat = np.zeros((0, self.det.feat_dim), np.float32)
-        if len(self.pos):
-            pos, score, feat = self.det.predict_boxes(self.pos)
+        if len(self.tracks.pos):
+            pos, score, feat = self.det.predict_boxes(self.tracks.pos)
             low = score <= cfg.regression_person_thresh
-            self.pos = np.where(low[:, None], self.pos, pos)
-            self.score = score
+            self.tracks.pos = np.where(low[:, None], self.tracks.pos, pos)
+            self.tracks.score = score
             self._deactivate(low)
             feat = feat[~low]
-            if len(self.pos):
-                k = nms(torch.as_tensor(self.pos, dtype=torch.float32),
-                        torch.as_tensor(self.score, dtype=torch.float32), cfg.regression_nms_thresh).numpy()
-                sup = np.ones(len(self.pos), bool)
+            if len(self.tracks.pos):
+                k = nms(torch.as_tensor(self.tracks.pos, dtype=torch.float32),
+                        torch.as_tensor(self.tracks.score, dtype=torch.float32), cfg.regression_nms_thresh).numpy()
+                sup = np.ones(len(self.tracks.pos), bool)
                 sup[k] = False
                 self._deactivate(sup)
                 feat = feat[~sup]
@@ -233,8 +232,8 @@ class Tracktor(MOTTracker):
             k = nms(torch.as_tensor(d_pos, dtype=torch.float32), torch.as_tensor(d_score, dtype=torch.float32),
                     cfg.detection_nms_thresh).numpy()
             d_pos, d_score, d_feat = d_pos[k], d_score[k], d_feat[k]
-            if len(self.pos) and len(d_pos):
-                cov = iou_matrix(xyxy_to_xywh(d_pos), xyxy_to_xywh(self.pos)).max(1) > cfg.detection_nms_thresh
+            if len(self.tracks.pos) and len(d_pos):
+                cov = iou_matrix(xyxy_to_xywh(d_pos), xyxy_to_xywh(self.tracks.pos)).max(1) > cfg.detection_nms_thresh
                 d_pos, d_score, d_feat = d_pos[~cov], d_score[~cov], d_feat[~cov]
 
         # re-identification, then new tracks
@@ -245,27 +244,23 @@ class Tracktor(MOTTracker):
             for tid, j in self.reid.match(d_feat):
                 self.reid.reactivate(tid)
                 self.inactive_pos.pop(tid, None)
-                self.pos = np.concatenate([self.pos, d_pos[j:j + 1]])
-                self.ids = np.append(self.ids, tid)
-                self.score = np.append(self.score, d_score[j])
+                self.tracks.append(pos=d_pos[j:j + 1], ids=[tid], score=d_score[j:j + 1])
                 t_feat = _cat(t_feat, d_feat[j:j + 1])
                 new[j] = False
         n = int(new.sum())
         if n:
-            self.pos = np.concatenate([self.pos, d_pos[new]])
-            self.ids = np.concatenate([self.ids, np.arange(self._next_id, self._next_id + n)])
+            self.tracks.append(pos=d_pos[new], ids=np.arange(self._next_id, self._next_id + n), score=d_score[new])
             self._next_id += n
-            self.score = np.concatenate([self.score, d_score[new]])
             t_feat = _cat(t_feat, d_feat[new])
 
         # re-id samples: each active track vs the other tracks of this frame
         if self.reid is not None:
-            if len(self.ids):
-                self.reid.observe(self.ids, np.arange(len(self.ids)), t_feat)
+            if len(self.tracks.ids):
+                self.reid.observe(self.tracks.ids, np.arange(len(self.tracks.ids)), t_feat)
             for tid in self.reid.step():
                 self.inactive_pos.pop(tid, None)
 
-        return xyxy_to_xywh(self.pos), self.ids.copy(), self.score.copy()
+        return xyxy_to_xywh(self.tracks.pos), self.tracks.ids.copy(), self.tracks.score.copy()
 
 
 def _cat(a: np.ndarray, b: np.ndarray) -> np.ndarray:

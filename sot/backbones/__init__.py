@@ -6,30 +6,25 @@
 * ``alexnet_rpn``: the SiamRPN / DaSiamRPN AlexNet, ``width`` 1 or 2 (BIG)
 * ``vggm``: VGG-M conv1-3 for MDNet and ADNet (``sot.backbones.vggm``)
 
-Modules register their builders with :func:`register_backbone`; the table below says
-which module defines which name so that only the needed one is imported.
+Builders register with ``@register_backbone("name")`` in any module of this package; the
+project's registry (:class:`bench.core.registry.Registry`) finds the names by reading the
+sources and imports only the module holding the requested one. Third-party backbones
+register through the ``bench.backbones`` entry-point group.
 """
 from __future__ import annotations
 
-import importlib
-from typing import Callable, Dict
+from bench.core.registry import Registry
 
-from bench.core.errors import UnknownNameError
-
-_BUILDERS: Dict[str, Callable] = {}
-_MODULES = {"alexnet_siamfc": "alexnet", "alexnet_rpn": "alexnet", "vggm": "vggm"}
+BACKBONES = Registry("backbone", packages=("sot.backbones",), decorator="register_backbone",
+                     group="bench.backbones")
 
 
 def register_backbone(name: str):
-    def deco(fn):
-        _BUILDERS[name] = fn
-        return fn
-    return deco
+    """Decorator registering a backbone builder ``fn(**kwargs) -> nn.Module`` under ``name``."""
+    return BACKBONES.register(name)
 
 
 def build_backbone(name: str, **kwargs):
-    if name not in _BUILDERS and name in _MODULES:
-        importlib.import_module(f"{__name__}.{_MODULES[name]}")
-    if name not in _BUILDERS:
-        raise UnknownNameError("backbone", name, set(_MODULES) | set(_BUILDERS))
-    return _BUILDERS[name](**kwargs)
+    """The backbone ``name`` built with ``kwargs``; an unknown name raises
+    :class:`bench.core.errors.UnknownNameError` listing the known ones."""
+    return BACKBONES.get(name).obj(**kwargs)

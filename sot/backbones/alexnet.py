@@ -13,7 +13,7 @@ Input: float ``(N, 3, H, W)`` raw 0-255 pixels (channel order set by the tracker
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import List
 
 import torch
 from torch import nn

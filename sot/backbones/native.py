@@ -9,7 +9,7 @@ The shared library is built with the system C compiler (``$CC``, else ``cc`` / `
 ``-O3 -march=native -fopenmp`` (dropping flags the compiler refuses) into ``$BENCH_CACHE_DIR`` (default ``~/.cache/bench-tracking``), keyed
 by a hash of the source, flags and host. Without a compiler, or with ``BENCH_NATIVE=0``,
 :func:`lrn_pool_kernel` returns None and the callers use their PyTorch path, which gives the
-same numbers (tests/test_native.py checks both against the reference LRN).
+same numbers (tests/sot/backbones/test_native.py checks both against the reference LRN).
 """
 from __future__ import annotations
 

@@ -295,7 +295,8 @@ def _chunk_sizes(n: int, chunk: int):
 
 @register_backbone("vggm")
 def build_vggm(width: float = 1.0, lrn: str = "matconvnet", input_size: int = 107,
-               channels_last: bool = True) -> VGGM:
-    """VGG-M conv1-3; ``input_size`` 107 (MDNet) or 112 (ADNet)."""
-    net = VGGM(width=width, lrn=lrn, input_size=input_size)
+               channels: Optional[Tuple[int, int, int]] = None, channels_last: bool = True) -> VGGM:
+    """VGG-M conv1-3; ``input_size`` 107 (MDNet) or 112 (ADNet); ``channels`` overrides ``width``
+    (the conv1-3 output channels of a checkpoint)."""
+    net = VGGM(width=width, lrn=lrn, input_size=input_size, channels=channels)
     return net.to_channels_last() if channels_last else net

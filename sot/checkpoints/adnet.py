@@ -1,11 +1,11 @@
-"""ADNet checkpoints -> :class:`sot.trackers.adnet.ADNetNet`.
+"""ADNet checkpoints -> :class:`sot.models.adnet.ADNetNet`.
 
-Formats (trackers.md section 5.3):
+Formats:
 
 * **This toolkit** (``sot/weights/adnet.pth``): ``{'state_dict': {backbone.conv1.weight, ...,
   fc4, fc5, fc6, fc6_ah, fc7, fc7_ah}, 'meta': {'arch': 'adnet', ...}}``.
-* **Official MATLAB weights** (``models/net_rl.mat`` is a ``dagnn.DagNN`` object scipy
-  cannot read): the dump of ``net.params(i).value`` written by the TF port's
+* **Official MATLAB weights** (hellbell/ADNet ``models/net_rl.mat``, saved by
+  ``adnet_train.m``, is a ``dagnn.DagNN`` object scipy cannot read): the dump of ``net.params(i).value`` written by the TF port's
   ``convert.m`` as a v7.3 (HDF5) file ``net_rl_weights.mat`` with variables
   ``conv1f, conv1b, conv2f, conv2b, conv3f, conv3b, fc4f, fc4b, fc5f, fc5b, fc6_1f,
   fc6_2f`` (and ``fc6_1b, fc6_2b`` if your dump includes them). HDF5 stores the arrays
@@ -21,23 +21,24 @@ Formats (trackers.md section 5.3):
   writes into it before tracking anyway) and a missing ``fc6_2b`` becomes 0 (the TF
   port's choice); a warning says so. Every other variable is required, unknown
   variables are an error, and every shape is checked. Subnormal weights are set to 0
-  (:func:`sot.checkpoints.common.flush_denormals`).
+  (:func:`sot.checkpoints.files.flush_denormals`).
 """
 from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Dict, Mapping, Optional, Tuple, Union
+from typing import Dict, Mapping, Optional, Tuple
 
 import numpy as np
 import torch
 
 from bench.core.errors import CheckpointError
+from sot.models.adnet import ADNetNet
+from sot.parts.actions import NUM_ACTIONS
 
-from .common import flush_denormals, load_strict, matconvnet_filter, read_mat, read_torch_file, unwrap
+from .common import load_strict, matconvnet_filter, read_mat, unwrap
+from .files import PathLike, flush_denormals, read_torch_file
 
-PathLike = Union[str, Path]
-NUM_ACTIONS = 11
 MAT_VARS = ("conv1f", "conv1b", "conv2f", "conv2b", "conv3f", "conv3b", "fc4f", "fc4b", "fc5f", "fc5b",
             "fc6_1f", "fc6_1b", "fc6_2f", "fc6_2b")
 OPTIONAL_DEFAULTS = {"fc6_1b": 0.01, "fc6_2b": 0.0}
@@ -118,10 +119,8 @@ def read_adnet_state(path: PathLike, lrn: Optional[str] = None) -> Tuple[Dict[st
     return state, meta
 
 
-def load_adnet(path: PathLike, lrn: Optional[str] = None):
+def load_adnet(path: PathLike, lrn: Optional[str] = None) -> ADNetNet:
     """Build an :class:`ADNetNet` from ``path`` with strict key and shape checks."""
-    from sot.trackers.adnet import ADNetNet
-
     state, meta = read_adnet_state(path, lrn)
     state = flush_denormals(state)
     hist = int(meta["history"]) or 10
@@ -134,3 +133,11 @@ def load_adnet(path: PathLike, lrn: Optional[str] = None):
         load_strict(net, state, path)
     net.meta.update({k: v for k, v in meta.items() if k not in ("channels", "fc_dim", "lrn", "history")})
     return net
+
+
+def build_adnet(path: Optional[PathLike], lrn: str = "auto") -> ADNetNet:
+    """The network from ``path`` (any supported format), or the official architecture with random
+    weights when ``path`` is None (MatConvNet LRN unless ``lrn`` says otherwise)."""
+    if path is None:
+        return ADNetNet(lrn="matconvnet" if lrn == "auto" else lrn)
+    return load_adnet(path, lrn=None if lrn == "auto" else lrn)

@@ -1,8 +1,6 @@
-"""Safe, strict checkpoint loading shared by every tracker.
+"""Strict checkpoint conversion shared by every tracker's loader (files are read by
+:mod:`sot.checkpoints.files`).
 
-* :func:`read_torch_file` loads with ``torch.load(..., weights_only=True)`` (never
-  unpickles arbitrary objects) and turns every failure into a :class:`CheckpointError`
-  naming the file.
 * :func:`unwrap` takes the state dict out of the usual wrappers (``state_dict``,
   ``model``, ``shared_layers``...), strips ``module.`` and drops ``num_batches_tracked``.
 * :func:`load_strict` copies a mapped state dict into a module: every module key must
@@ -14,48 +12,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Iterable, Mapping, Optional, Sequence, Union
+from typing import Dict, Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
 
 from bench.core.errors import CheckpointError
 
-PathLike = Union[str, Path]
-
-
-def flush_denormals(state: Mapping[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-    """Float tensors with subnormal entries (|x| < 1.2e-38) set to exactly 0.
-
-    Weight decay drives the weights of dead units toward zero through the subnormal range;
-    x86 CPUs compute with subnormals up to ~10x slower (a conv layer of the first shipped
-    MDNet ran 9x slower than with random weights). The change is below 1.2e-38 per value.
-    """
-    tiny = torch.finfo(torch.float32).tiny
-    out: Dict[str, torch.Tensor] = {}
-    for k, v in state.items():
-        if v.is_floating_point():
-            sub = (v != 0) & (v.abs() < tiny)
-            if bool(sub.any()):
-                v = v.masked_fill(sub, 0.0)
-        out[k] = v
-    return out
-
-
-def read_torch_file(path: PathLike) -> object:
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: weight file not found")
-    try:
-        return torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt file, pickle with arbitrary objects, ...
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if msg.startswith("Weights only load failed"):
-            # torch's own text goes on to suggest weights_only=False: never do that with an untrusted file
-            msg = ("not a plain tensor file (corrupt, or a pickle holding arbitrary Python objects, "
-                   "which is refused)")
-        raise CheckpointError(f"{path}: cannot load as a PyTorch weight file "
-                              f"(torch.load weights_only=True): {msg}") from None
+from .files import PathLike
 
 
 def unwrap(obj: object, path: PathLike = "?", wrappers: Sequence[str] = ("state_dict", "model", "net",
@@ -158,17 +122,3 @@ def matconvnet_filter(w: np.ndarray) -> torch.Tensor:
     elif w.ndim == 3:
         w = w[..., None]
     return torch.from_numpy(np.ascontiguousarray(w.transpose(3, 2, 0, 1)))
-
-
-def save_weights(path: PathLike, state: Mapping[str, torch.Tensor], meta: Optional[Mapping[str, object]] = None) -> None:
-    """Save a plain ``{name: tensor}`` dict (plus simple ``meta``) loadable with ``weights_only=True``."""
-    import io
-
-    from bench.core.io import atomic_write_bytes
-
-    obj = {"state_dict": {k: v.detach().cpu().contiguous() for k, v in state.items()}}
-    if meta:
-        obj["meta"] = dict(meta)
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    atomic_write_bytes(path, buf.getvalue())

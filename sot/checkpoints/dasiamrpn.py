@@ -15,7 +15,7 @@ import torch
 
 from bench.core.errors import CheckpointError
 
-from .detect import Loaded, require, width_from_conv1
+from .loaded import Loaded, require, width_from_conv1
 
 CONV_IDX = {0: 1, 4: 2, 8: 3, 11: 4, 14: 5}
 BN_IDX = {1: 1, 5: 2, 9: 3, 12: 4, 15: 5}

@@ -3,7 +3,9 @@
 ``load_siamese(path)`` reads a file (``torch.load(weights_only=True)``), unwraps it,
 recognises its format by its key names and returns a :class:`Loaded` holding the
 architecture, the state dict renamed to this toolkit's module names, the input
-convention and the tracker settings that go with the checkpoint.
+convention and the tracker settings that go with the checkpoint;
+``load_siamese_net(path, ...)`` also builds the network (:mod:`sot.models.siamese`) and
+loads the weights into it strictly.
 
 Formats: ``bench`` (this toolkit's own, with ``meta``), ``siamfc-pytorch``
 (``backbone.conv1.0.weight``...), ``dasiamrpn`` (``featureExtract.0.weight``...),
@@ -11,29 +13,22 @@ Formats: ``bench`` (this toolkit's own, with ``meta``), ``siamfc-pytorch``
 """
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
-from typing import Any, Dict, Mapping, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 import torch
 
 from bench.core.errors import CheckpointError
+from sot.models.siamese import build_net
 
-from .common import read_torch_file, unwrap
+from .common import load_strict, unwrap
+from .dasiamrpn import convert_dasiamrpn
+from .files import read_torch_file
+from .loaded import Loaded
+from .pysot import convert_pysot
+from .siamfc import convert_siamfc_pytorch
 
-
-@dataclasses.dataclass
-class Loaded:
-    """A converted checkpoint. ``arch``: ``net`` ("siamfc" / "siamrpn"), ``backbone``, ``width``,
-    ``head``, ``feature_out``...; ``input``: "rgb" or "bgr" (0-255, mean padding always);
-    ``settings``: tracker config values that belong to this checkpoint."""
-
-    format: str
-    arch: Dict[str, Any]
-    state: Dict[str, torch.Tensor]
-    input: str = "rgb"
-    settings: Dict[str, Any] = dataclasses.field(default_factory=dict)
-    variant: str = ""
+__all__ = ["Loaded", "detect_format", "load_siamese", "load_siamese_net"]
 
 
 def detect_format(state: Mapping[str, torch.Tensor]) -> str:
@@ -62,16 +57,10 @@ def load_siamese(path: Union[str, Path], variant: str = "auto") -> Loaded:
             raise CheckpointError(f"{path}: toolkit weight file without 'meta.arch' (architecture)")
         return Loaded("bench", dict(meta["arch"]), state, str(meta.get("input", "rgb")), {}, "bench")
     if fmt == "siamfc-pytorch":
-        from .siamfc import convert_siamfc_pytorch
-
         return convert_siamfc_pytorch(state, path)
     if fmt == "dasiamrpn":
-        from .dasiamrpn import convert_dasiamrpn
-
         return convert_dasiamrpn(state, path, variant)
     if fmt == "pysot":
-        from .pysot import convert_pysot
-
         return convert_pysot(state, path)
     sample = ", ".join(sorted(state)[:5])
     raise CheckpointError(f"{path}: unknown weight format (first keys: {sample}); expected siamfc-pytorch "
@@ -79,15 +68,23 @@ def load_siamese(path: Union[str, Path], variant: str = "auto") -> Loaded:
                           "rpn_head.*) or this toolkit's own files")
 
 
-def require(state: Mapping[str, torch.Tensor], key: str, path, ndim: int) -> torch.Tensor:
-    if key not in state:
-        raise CheckpointError(f"{path}: missing key {key}")
-    t = state[key]
-    if t.ndim != ndim:
-        raise CheckpointError(f"{path}: {key} has shape {tuple(t.shape)}, expected {ndim} dimensions")
-    return t
+def load_siamese_net(path: Optional[Path], default_arch: Dict[str, Any], expect: str,
+                     variant: str = "auto") -> Tuple[torch.nn.Module, Optional[Loaded]]:
+    """Build the network for ``path`` (None: ``default_arch``, random init) and load it strictly.
 
-
-def width_from_conv1(out_channels: int, path) -> float:
-    """AlexNet width multiplier from conv1's output channels (96 -> 1, 192 -> 2 for BIG)."""
-    return out_channels / 96
+    Returns ``(net, loaded)``; ``loaded`` is the :class:`Loaded` record (None without a file).
+    BGR checkpoints get conv1's input channels reversed so the network takes RGB.
+    """
+    if path is None:
+        return build_net(default_arch), None
+    loaded = load_siamese(path, variant)
+    if loaded.arch.get("net") != expect:
+        raise CheckpointError(f"{path}: a {loaded.arch.get('net')} checkpoint ({loaded.format}) cannot be "
+                              f"used by a {expect} tracker")
+    net = build_net(loaded.arch)
+    load_strict(net, loaded.state, path)
+    if loaded.input == "bgr":
+        with torch.no_grad():
+            w = net.backbone.conv1.conv.weight
+            w.copy_(w.flip(1))
+    return net, loaded

@@ -1,37 +1,38 @@
-"""MDNet checkpoints -> :class:`sot.trackers.mdnet.MDNetNet`.
+"""MDNet checkpoints -> :class:`sot.models.mdnet.MDNetNet`.
 
-Formats (trackers.md section 4.2):
+Formats:
 
 * **This toolkit** (``sot/weights/mdnet.pth``): ``{'state_dict': {backbone.conv1.weight, ...,
   fc4.weight, fc5.weight, ...}, 'meta': {'arch': 'mdnet', 'channels', 'fc_dim', 'lrn'}}``.
 * **py-MDNet** ``mdnet_vot-otb.pth`` / ``mdnet_imagenet_vid.pth``: ``{'shared_layers':
-  layers.state_dict()}`` with keys ``conv{1,2,3}.0.{weight,bias}``, ``fc4.0.*``,
+  layers.state_dict()}`` (py-MDNet ``pretrain/train_mdnet.py``, loaded by ``modules/model.py``
+  ``load_model``) with keys ``conv{1,2,3}.0.{weight,bias}``, ``fc4.0.*``,
   ``fc5.1.*`` (index 1: dropout comes first). The fc6 branches are not saved (a
   full ``state_dict`` with ``branches.*`` keys is accepted; the branches are dropped,
   the tracker starts a fresh fc6 anyway). LRN flavour: ``nn.LocalResponseNorm(2)``
   (py-MDNet 1.0); pass ``lrn="matconvnet"`` for pre-1.0 py-MDNet models.
 * **MATLAB MDNet** ``mdnet_vot-otb.mat`` etc. (MatConvNet simplenn, variable ``layers``
-  or ``net.layers``): the ``conv`` layers in order are conv1, conv2, conv3, fc4 (3x3
+  or ``net.layers``; MATLAB MDNet ``tracking/mdnet_init.m``): the ``conv`` layers in order are conv1, conv2, conv3, fc4 (3x3
   conv), fc5 (1x1 conv) and optionally fc6 (dropped). Weights in ``weights = {W, b}``
   or ``filters`` / ``biases``. The LRN flavour is read from the ``norm`` layer's ``param``.
 
 Loading is strict: every tensor of the network must be provided with its exact shape
 (:func:`sot.checkpoints.common.load_strict`); ``torch.load(weights_only=True)`` only.
-Subnormal float values are set to 0 on loading (:func:`sot.checkpoints.common.flush_denormals`).
+Subnormal float values are set to 0 on loading (:func:`sot.checkpoints.files.flush_denormals`).
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Tuple
 
 import numpy as np
 import torch
 
 from bench.core.errors import CheckpointError
+from sot.models.mdnet import MDNetNet
 
-from .common import flush_denormals, load_strict, matconvnet_filter, read_mat, read_torch_file, unwrap
-
-PathLike = Union[str, Path]
+from .common import load_strict, matconvnet_filter, read_mat, unwrap
+from .files import PathLike, flush_denormals, read_torch_file
 
 PYMDNET_MAP = {
     "conv1.0.weight": "backbone.conv1.weight", "conv1.0.bias": "backbone.conv1.bias",
@@ -171,13 +172,20 @@ def read_mdnet_state(path: PathLike, lrn: Optional[str] = None) -> Tuple[Dict[st
     return state, meta
 
 
-def load_mdnet(path: PathLike, lrn: Optional[str] = None):
+def load_mdnet(path: PathLike, lrn: Optional[str] = None) -> MDNetNet:
     """Build an :class:`MDNetNet` (one fresh branch) from ``path``; shapes checked strictly."""
-    from sot.trackers.mdnet import MDNetNet
-
     state, meta = read_mdnet_state(path, lrn)
     state = flush_denormals(state)
     net = MDNetNet(fc_dim=int(meta["fc_dim"]), lrn=str(meta["lrn"]), channels=tuple(meta["channels"]))
     load_strict(net, state, path, ignore_missing=[k for k in net.state_dict() if k.startswith("branches.")])
     net.meta.update({k: v for k, v in meta.items() if k not in ("channels", "fc_dim", "lrn")})
     return net
+
+
+def build_mdnet(path: Optional[PathLike], lrn: str = "auto") -> MDNetNet:
+    """The network with shared layers from ``path`` (any supported format), or the official
+    architecture with random weights when ``path`` is None. ``lrn="auto"`` takes the LRN
+    flavour the checkpoint format implies (PyTorch's without a file)."""
+    if path is None:
+        return MDNetNet(lrn="pytorch" if lrn == "auto" else lrn)
+    return load_mdnet(path, lrn=None if lrn == "auto" else lrn)

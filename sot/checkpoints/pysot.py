@@ -16,7 +16,7 @@ import torch
 from bench.core.errors import CheckpointError
 
 from .dasiamrpn import BN_IDX, CONV_IDX
-from .detect import Loaded, require, width_from_conv1
+from .loaded import Loaded, require, width_from_conv1
 
 SETTINGS = {"lr": 0.30, "window_influence": 0.40, "penalty_k": 0.16, "instance_size": 287, "adaptive": False}
 

@@ -12,7 +12,7 @@ import torch
 
 from bench.core.errors import CheckpointError
 
-from .detect import Loaded, require, width_from_conv1
+from .loaded import Loaded, require, width_from_conv1
 
 
 def convert_siamfc_pytorch(state: Dict[str, torch.Tensor], path) -> Loaded:

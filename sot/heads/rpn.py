@@ -22,7 +22,6 @@ from __future__ import annotations
 from typing import Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .xcorr import _expand, grouped_conv, xcorr_depthwise

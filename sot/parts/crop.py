@@ -7,6 +7,8 @@
 * :func:`crop_boxes`: many ``xywh`` boxes, each warped to ``out_size x out_size`` with
   an optional context margin (py-MDNet's ``crop_image2`` for MDNet, the 1.4x
   enlargement for ADNet). One affine warp per box, no full-image copies.
+* :func:`crop_many` (many squares into one buffer) and :func:`exemplar_size` (the
+  Siamese context square).
 
 Images are HxWx3 arrays (any channel order; crops keep it). Results can be written
 into preallocated buffers (``out=``) to avoid per-frame allocations in hot loops.
@@ -105,4 +107,19 @@ def crop_boxes(image: np.ndarray, boxes: np.ndarray, out_size: int, *, context: 
     for i in range(n):
         cv2.warpAffine(image, mats[i], (out_size, out_size), dst=out[i], flags=cv2.INTER_LINEAR,
                        borderMode=mode, borderValue=val)
+    return out
+
+
+def exemplar_size(w: float, h: float, context: float) -> float:
+    """Side ``sqrt((w + p)(h + p))``, ``p = context * (w + h)``, of the exemplar crop in image pixels
+    (SiamFC / SiamRPN: context 0.5)."""
+    p = context * (w + h)
+    return float(np.sqrt((w + p) * (h + p)))
+
+
+def crop_many(image: np.ndarray, centers: np.ndarray, sizes: np.ndarray, out_size: int,
+              pads: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``crop_square`` for every row: centres (M, 2), sides (M,), pad colours (M, 3) -> ``out`` (M, S, S, 3)."""
+    for i in range(len(sizes)):
+        crop_square(image, centers[i], sizes[i], out_size, pads[i], out=out[i])
     return out

@@ -1,27 +1,18 @@
 """ADNet (Yun et al., CVPR 2017): action-decision network with online fine-tuning.
 
-Network (official MATLAB ``hellbell/ADNet``, ``train/init_model.m``, ``adnet_train_RL.m``):
-VGG-M conv1-3 (112x112 input: the box enlarged 1.4x about its centre and clipped to the
-image, pixel - 128, RGB), ``fc4`` (D -> F, ReLU), ``fc5`` (F -> F, ReLU), then the
-110-d action history (10 past actions, one-hot over 11) joined **after fc5**:
-``fc6`` (F + 110 -> 11 action logits) and ``fc7`` (F + 110 -> 2 confidence logits).
-The history part of each head is a separate bias-free linear layer
-(``fc6_ah`` / ``fc7_ah``): the official online fine-tuning trains a copy without the
-history inputs (``net_fc_noah``), so those weights are never updated online.
+Network: :class:`sot.models.adnet.ADNetNet` (official MATLAB ``hellbell/ADNet``,
+``train/init_model.m``): VGG-M conv1-3 on the box enlarged 1.4x, fc4, fc5, the action head
+fc6 and the confidence head fc7, both also fed the 110-d action history.
+Actions: :mod:`sot.parts.actions` (11 moves: 8 translations, stop, smaller, bigger).
 
-Actions (``utils/init_params.m``, ``utils/do_action.m``), 0-based here:
-0 left, 1 left x2, 2 right, 3 right x2, 4 up, 5 up x2, 6 down, 7 down x2, 8 stop,
-9 smaller, 10 bigger; one step = 0.03 of the box size (at least 1 px), scale moves
-keep the aspect ratio.
-
-Tracking (``adnet_test.m``): up to 20 actions per frame, stopping on ``stop`` or
+Tracking (paper Sec. 3.4; ``adnet_test.m``): up to 20 actions per frame, stopping on ``stop`` or
 when the box revisits a box of this frame; failure when the confidence (the raw
 target logit of fc7, as the official code) drops below 0.5, then re-detection with
 256 Gaussian samples scored by fc7. fc4-fc7 are fine-tuned on frame 1 (200
 positives / 150 negatives, 20 iterations), samples are collected on every successful
 frame (30 / 15), and fine-tuning runs every 30 frames on the long-term positives and
 after a failure on the short-term ones. ``adnet-fast`` is the same tracker with the
-``configs/trackers/adnet-fast.yaml`` values (fewer samples and updates).
+values of its own YAML, ``adnet-fast.yaml`` under ``configs/`` (fewer samples and updates).
 
 Stochastic, but every random draw comes from ``seed``. Boxes are ``xywh`` floats
 (0-based), images RGB uint8.
@@ -36,145 +27,23 @@ from typing import Deque, List, Optional, Tuple
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-from bench.core.boxes import iou
+from bench.core.errors import ConfigError
 from bench.core.registry import register_tracker
 from bench.core.tracker import SOTTracker
-from sot.backbones.vggm import VGGM
+from sot.checkpoints.adnet import build_adnet
+from sot.checkpoints.files import resolve_weights
+from sot.models.adnet import ADNetNet
+from sot.parts.actions import NUM_ACTIONS, STOP, action_labels, do_action, history_onehot
+from sot.parts.features import CropFeatures
 from sot.parts.sampling import SampleGenerator, overlap, select_random
 
-from .online_common import CropFeatures, weights_path
-
-NUM_ACTIONS = 11
-STOP = 8
-# [dx, dy, dw, dh] per unit step, in the official order (init_params.m)
-ACTION_DELTAS = np.array([
-    [-1, 0, 0, 0], [-2, 0, 0, 0], [1, 0, 0, 0], [2, 0, 0, 0],
-    [0, -1, 0, 0], [0, -2, 0, 0], [0, 1, 0, 0], [0, 2, 0, 0],
-    [0, 0, 0, 0], [0, 0, -1, -1], [0, 0, 1, 1]], dtype=np.float64)
-ACTION_NAMES = ("left", "left2", "right", "right2", "up", "up2", "down", "down2", "stop", "smaller", "bigger")
-
-
-# -- action geometry --------------------------------------------------------------------
-def _unit_steps(boxes: np.ndarray, move: float) -> np.ndarray:
-    """Per-box step sizes (N, 4) ``[dx, dy, dw, dh]`` keeping the aspect ratio for scale moves."""
-    w, h = boxes[:, 2], boxes[:, 3]
-    d = np.maximum(np.stack([move * w, move * h, move * w, move * h], 1), 1.0)
-    ar = w / h
-    wide = w > h
-    d[:, 3] = np.where(wide, d[:, 2] / ar, d[:, 3])
-    d[:, 2] = np.where(wide, d[:, 2], d[:, 3] * ar)
-    return d
-
-
-def action_boxes(boxes: np.ndarray, move: float = 0.03) -> np.ndarray:
-    """All 11 moved boxes for each ``xywh`` box, (N, 11, 4), no clamping (``gen_action_labels.m``)."""
-    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    c = np.concatenate([b[:, :2] + b[:, 2:] / 2, b[:, 2:]], 1)
-    nxt = c[:, None, :] + ACTION_DELTAS[None] * _unit_steps(b, move)[:, None, :]
-    nxt[..., :2] -= nxt[..., 2:] / 2
-    return nxt
-
-
-def do_action(box: np.ndarray, action: int, img_wh: Tuple[int, int], move: float = 0.03) -> np.ndarray:
-    """Apply one action to a ``xywh`` box and clamp it to the image (``do_action.m``, 0-based)."""
-    nxt = action_boxes(np.asarray(box, dtype=np.float64).reshape(1, 4), move)[0, action].copy()
-    w_img, h_img = img_wh
-    nxt[0] = min(max(nxt[0], 0.0), w_img - nxt[2])
-    nxt[1] = min(max(nxt[1], 0.0), h_img - nxt[3])
-    nxt[2] = max(5.0, min(w_img, nxt[2]))
-    nxt[3] = max(5.0, min(h_img, nxt[3]))
-    return nxt
-
-
-def action_labels(samples: np.ndarray, gt: np.ndarray, move: float = 0.03, stop_iou: float = 0.93) -> np.ndarray:
-    """Action label (0..10) moving each sample box best toward ``gt`` (``gen_action_labels.m``).
-
-    argmax IoU over the 8 translations and stop; stop if its IoU > ``stop_iou``; when stop
-    ties the best of those 9, argmax over all 11 (first index wins ties, as MATLAB ``max``).
-    """
-    moved = action_boxes(samples, move)
-    n = moved.shape[0]
-    g = np.broadcast_to(np.asarray(gt, dtype=np.float64).reshape(1, 1, 4), moved.shape)
-    ov = iou(moved.reshape(-1, 4), g.reshape(-1, 4)).reshape(n, NUM_ACTIONS)
-    first9 = ov[:, :STOP + 1]
-    lab = first9.argmax(1)
-    best = first9.max(1)
-    lab = np.where(ov[:, STOP] > stop_iou, STOP, lab)
-    tie = best == ov[:, STOP]
-    lab = np.where(tie, ov.argmax(1), lab)
-    return lab.astype(np.int64)
-
-
-def history_onehot(history: List[int], length: int = 10) -> np.ndarray:
-    """110-d one-hot of the last ``length`` actions (most recent first); -1 (none / re-detected) -> zeros."""
-    oh = np.zeros(length * NUM_ACTIONS, dtype=np.float32)
-    for i, a in enumerate(history[:length]):
-        if 0 <= a < NUM_ACTIONS:
-            oh[i * NUM_ACTIONS + a] = 1.0
-    return oh
-
-
-# -- network ---------------------------------------------------------------------------
-class ADNetNet(nn.Module):
-    """VGG-M conv1-3 + fc4 + fc5 + action head fc6 and confidence head fc7 (history joined after fc5)."""
-
-    def __init__(self, width: float = 1.0, fc_dim: int = 512, lrn: str = "matconvnet", input_size: int = 112,
-                 channels: Optional[Tuple[int, int, int]] = None, history: int = 10):
-        super().__init__()
-        self.backbone = VGGM(width=width, lrn=lrn, input_size=input_size, channels=channels).to_channels_last()
-        hd = history * NUM_ACTIONS
-        self.fc4 = nn.Linear(self.backbone.out_dim, fc_dim)
-        self.fc5 = nn.Linear(fc_dim, fc_dim)
-        self.fc6 = nn.Linear(fc_dim, NUM_ACTIONS)
-        self.fc6_ah = nn.Linear(hd, NUM_ACTIONS, bias=False)
-        self.fc7 = nn.Linear(fc_dim, 2)
-        self.fc7_ah = nn.Linear(hd, 2, bias=False)
-        self.history = history
-        self.meta = {"arch": "adnet", "channels": list(self.backbone.channels), "fc_dim": int(fc_dim),
-                     "lrn": lrn, "input_size": int(input_size), "history": history}
-        self.reset_parameters()
-
-    def reset_parameters(self, gen: Optional[torch.Generator] = None) -> None:
-        """MatConvNet init of the official code: fc N(0, 0.01); fc4/fc5 bias 0.1, heads 0; history weights 0."""
-        with torch.no_grad():
-            for m in (self.fc4, self.fc5, self.fc6, self.fc7):
-                m.weight.normal_(0.0, 0.01, generator=gen)
-            self.fc4.bias.fill_(0.1)
-            self.fc5.bias.fill_(0.1)
-            self.fc6.bias.zero_()
-            self.fc7.bias.zero_()
-            self.fc6_ah.weight.zero_()
-            self.fc7_ah.weight.zero_()
-
-    def fc5_features(self, feats: torch.Tensor, p_drop: float = 0.0,
-                     gen: Optional[torch.Generator] = None) -> torch.Tensor:
-        from .online_common import dropout
-
-        x = dropout(F.relu(self.fc4(feats)), p_drop, gen)
-        return dropout(F.relu(self.fc5(x)), p_drop, gen)
-
-    def heads(self, h: torch.Tensor, hist: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-        """(action logits (N, 11), confidence logits (N, 2)) from fc5 output and history (N, 110) or None."""
-        a, c = self.fc6(h), self.fc7(h)
-        if hist is not None:
-            a = a + self.fc6_ah(hist)
-            c = c + self.fc7_ah(hist)
-        return a, c
-
-    def forward(self, x: torch.Tensor, hist: Optional[torch.Tensor] = None):
-        """Images (N, 3, 112, 112) (pixel - 128) -> (action logits, confidence logits); differentiable."""
-        return self.heads(self.fc5_features(self.backbone(x).flatten(1)), hist)
-
-
-# -- tracker ---------------------------------------------------------------------------
 @dataclasses.dataclass
 class ADNetConfig:
-    """Hyperparameters; defaults are the official MATLAB values (see configs/trackers/adnet.yaml)."""
+    """Hyperparameters; defaults are the official MATLAB values (each with its source in the tracker's YAML)."""
 
-    weights: str = "adnet.pth"
+    default_weights: str = "adnet.pth"   # file in sot/weights used without --weights; "none" = random
     lrn: str = "auto"
     img_size: int = 112
     crop_scale: float = 1.4
@@ -230,21 +99,11 @@ class ADNetConfig:
     adam_eps: float = 1e-8
 
 
-def build_adnet_net(weights: Optional[str], lrn: str = "auto") -> ADNetNet:
-    """The network from ``weights`` (any supported format) or the official architecture, random (None)."""
-    path = weights_path(weights)
-    if path is None:
-        return ADNetNet(lrn="matconvnet" if lrn == "auto" else lrn)
-    from sot.checkpoints.adnet import load_adnet
-
-    return load_adnet(path, lrn=None if lrn == "auto" else lrn)
-
-
 def matlab_samples(kind: str, img_wh, trans: float = 1.0, scale: float = 1.0) -> SampleGenerator:
     return SampleGenerator(kind, img_wh, trans, scale, style="matlab")
 
 
-@register_tracker("adnet", kind="sot", config="trackers/adnet.yaml")
+@register_tracker("adnet", kind="sot")
 class ADNet(SOTTracker):
     """ADNet: sequential box actions, re-detection on low confidence, online fine-tuning of fc4-fc7."""
 
@@ -256,11 +115,9 @@ class ADNet(SOTTracker):
         super().__init__(config, weights=weights, seed=seed)
         cfg = self.config
         if cfg.score not in ("logit", "softmax"):
-            from bench.core.errors import ConfigError
-
             raise ConfigError(f"adnet: score must be 'logit' or 'softmax', not {cfg.score!r}")
         if net is None:
-            net = build_adnet_net(weights if weights is not None else cfg.weights, cfg.lrn)
+            net = build_adnet(resolve_weights(weights, cfg.default_weights), cfg.lrn)
         else:  # own fc layers (they are trained online), shared frozen conv layers
             net = copy.deepcopy(net, {id(net.backbone): net.backbone})
         self.net = net
@@ -456,6 +313,6 @@ class ADNet(SOTTracker):
         return box.copy(), float(target_score)
 
 
-@register_tracker("adnet-fast", kind="sot", config="trackers/adnet-fast.yaml")
+@register_tracker("adnet-fast", kind="sot")
 class ADNetFast(ADNet):
-    """ADNet-fast: ADNet with fewer online samples and updates (configs/trackers/adnet-fast.yaml)."""
+    """ADNet-fast: ADNet with fewer online samples and updates (its own YAML, ``adnet-fast.yaml``)."""

@@ -16,7 +16,8 @@
     region's centre feature and mixes them into the initial template:
     ``T = (1 - gate) T0 + gate * read``.
 
-The public DaSiamRPN code has none of these three parts (trackers.md 3.1) and the paper's
+The public DaSiamRPN code (foolwood/DaSiamRPN ``code/run_SiamRPN.py``: no NMS, no distractor
+logic, no search growth) has none of these three parts, and the paper's
 numeric values could not be checked; every value in ``configs/trackers/dasiamrpn.yaml``
 says where it comes from and why it was chosen.
 """

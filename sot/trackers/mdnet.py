@@ -1,12 +1,10 @@
 """MDNet (Nam & Han, CVPR 2016): multi-domain CNN with online fine-tuning.
 
-Network (py-MDNet ``modules/model.py``): VGG-M conv1-3 (:mod:`sot.backbones.vggm`,
-107x107 input, pixel - 128, RGB), ``fc4`` (D -> F, ReLU), ``fc5`` (dropout, F -> F,
-ReLU) and K domain branches ``fc6_k`` (dropout, F -> 2). Official width: D = 4608,
-F = 512. At test time one fresh randomly initialised ``fc6``.
+Network (:class:`sot.models.mdnet.MDNetNet`, py-MDNet ``modules/model.py``): VGG-M conv1-3,
+``fc4``, ``fc5`` and, at test time, one fresh randomly initialised ``fc6``.
 
-Tracking (py-MDNet ``tracking/run_tracker.py``; every number in
-``configs/trackers/mdnet.yaml`` with its source):
+Tracking (paper Sec. 4; py-MDNet ``tracking/run_tracker.py``; every number in the tracker's
+YAML, ``mdnet.yaml`` under ``configs/``, with its source):
 
 1. Frame 1: train a box regressor (ridge on conv3 features of 1000 samples), then fc4-6
    on 500 positives (IoU >= 0.7) and 5000 negatives (IoU <= 0.5, half ``uniform``, half
@@ -28,81 +26,26 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Any, Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from bench.core.registry import register_tracker
 from bench.core.tracker import SOTTracker
-from sot.backbones.vggm import VGGM
+from sot.checkpoints.files import resolve_weights
+from sot.checkpoints.mdnet import build_mdnet
+from sot.models.mdnet import MDNetNet, mdnet_loss
 from sot.parts.bbox_regression import BBoxRegressor
+from sot.parts.features import CropFeatures
 from sot.parts.sampling import SampleGenerator
-
-from .online_common import CropFeatures, dropout, weights_path
-
-Range = Tuple[float, float]
-
-
-class MDNetNet(nn.Module):
-    """VGG-M conv1-3 + fc4 + fc5 + ``n_branches`` fc6 heads (2 logits: background, target)."""
-
-    def __init__(self, width: float = 1.0, fc_dim: int = 512, n_branches: int = 1, lrn: str = "pytorch",
-                 input_size: int = 107, channels: Optional[Tuple[int, int, int]] = None):
-        super().__init__()
-        self.backbone = VGGM(width=width, lrn=lrn, input_size=input_size, channels=channels).to_channels_last()
-        self.fc4 = nn.Linear(self.backbone.out_dim, fc_dim)
-        self.fc5 = nn.Linear(fc_dim, fc_dim)
-        self.branches = nn.ModuleList([nn.Linear(fc_dim, 2) for _ in range(n_branches)])
-        self.meta = {"arch": "mdnet", "channels": list(self.backbone.channels), "fc_dim": int(fc_dim),
-                     "lrn": lrn, "input_size": int(input_size)}
-        self.reset_fc(init_shared=True)
-
-    def reset_fc(self, init_shared: bool = False, gen: Optional[torch.Generator] = None) -> None:
-        """py-MDNet init: weights N(0, 0.01); bias 0.1 for fc4/fc5, 0 for the branches."""
-        layers = ([self.fc4, self.fc5] if init_shared else []) + list(self.branches)
-        with torch.no_grad():
-            for m in layers:
-                m.weight.normal_(0.0, 0.01, generator=gen)
-                m.bias.fill_(0.0 if any(m is b for b in self.branches) else 0.1)
-
-    def new_branch(self, gen: Optional[torch.Generator] = None) -> None:
-        """Replace the branches by one freshly initialised fc6 (test time)."""
-        self.branches = nn.ModuleList([nn.Linear(self.fc4.out_features, 2)])
-        with torch.no_grad():
-            self.branches[0].weight.normal_(0.0, 0.01, generator=gen)
-            self.branches[0].bias.zero_()
-
-    def head(self, feats: torch.Tensor, k: int = 0, gen: Optional[torch.Generator] = None,
-             p_drop: float = 0.5) -> torch.Tensor:
-        """fc4 -> fc6_k logits (N, 2) from conv3 features (N, D); dropout only when ``gen`` is given."""
-        x = F.relu(self.fc4(feats))
-        x = F.relu(self.fc5(dropout(x, p_drop, gen)))
-        return self.branches[k](dropout(x, p_drop, gen))
-
-    def forward(self, x: torch.Tensor, k: int = 0, gen: Optional[torch.Generator] = None) -> torch.Tensor:
-        """Images (N, 3, 107, 107) (pixel - 128) -> logits (N, 2); differentiable end to end."""
-        return self.head(self.backbone(x).flatten(1), k, gen)
-
-    def shared_state(self) -> Dict[str, torch.Tensor]:
-        """conv1-3, fc4, fc5 (what py-MDNet saves as ``shared_layers``)."""
-        return {k: v for k, v in self.state_dict().items() if not k.startswith("branches.")}
-
-
-def mdnet_loss(pos_logits: torch.Tensor, neg_logits: torch.Tensor) -> torch.Tensor:
-    """py-MDNet ``BCELoss``: mean of -log p(target) on positives and -log p(background) on negatives."""
-    pos = -F.log_softmax(pos_logits, dim=1)[:, 1]
-    neg = -F.log_softmax(neg_logits, dim=1)[:, 0]
-    return (pos.sum() + neg.sum()) / (len(pos) + len(neg))
-
 
 @dataclasses.dataclass
 class MDNetConfig:
     """Hyperparameters; defaults are py-MDNet ``tracking/options.yaml`` (see the YAML for sources)."""
 
-    weights: str = "mdnet.pth"
+    default_weights: str = "mdnet.pth"   # file in sot/weights used without --weights; "none" = random
     lrn: str = "auto"
     img_size: int = 107
     padding: float = 16.0
@@ -161,19 +104,7 @@ class MDNetConfig:
     dropout: float = 0.5
 
 
-def build_mdnet_net(weights: Optional[str], lrn: str = "auto") -> MDNetNet:
-    """The network with shared layers from ``weights`` (any supported format), or the official
-    architecture with random weights when ``weights`` is None/"none". ``lrn="auto"`` takes
-    the LRN flavour the checkpoint format implies."""
-    path = weights_path(weights)
-    if path is None:
-        return MDNetNet(lrn="pytorch" if lrn == "auto" else lrn)
-    from sot.checkpoints.mdnet import load_mdnet
-
-    return load_mdnet(path, lrn=None if lrn == "auto" else lrn)
-
-
-@register_tracker("mdnet", kind="sot", config="trackers/mdnet.yaml")
+@register_tracker("mdnet", kind="sot")
 class MDNet(SOTTracker):
     """MDNet with hard negative mining, box regression and long/short-term updates."""
 
@@ -185,7 +116,7 @@ class MDNet(SOTTracker):
         super().__init__(config, weights=weights, seed=seed)
         cfg = self.config
         if net is None:
-            net = build_mdnet_net(weights if weights is not None else cfg.weights, cfg.lrn)
+            net = build_mdnet(resolve_weights(weights, cfg.default_weights), cfg.lrn)
         else:  # own fc layers (they are trained online), shared frozen conv layers
             net = copy.deepcopy(net, {id(net.backbone): net.backbone})
         self.net = net

@@ -21,9 +21,12 @@ import numpy as np
 import torch
 
 from bench.core.registry import register_tracker
+from sot.checkpoints.detect import load_siamese_net
+from sot.checkpoints.files import resolve_weights
+from sot.parts.crop import crop_many, exemplar_size
 from sot.parts.windows import hann2d
 
-from .siamese import SiameseTracker, crop_many, exemplar_size, load_net, resolve_weights
+from .siamese import SiameseTracker
 
 
 @dataclasses.dataclass
@@ -44,7 +47,7 @@ class SiamFCConfig:
     total_stride: int = 8
     min_scale: float = 0.2           # search size clamp, x initial
     max_scale: float = 5.0
-    default_weights: str = "siamfc.pth"   # file in sot/weights used without --weights; "" = random
+    default_weights: str = "siamfc.pth"   # file in sot/weights used without --weights; "none" = random
 
 
 @dataclasses.dataclass
@@ -67,7 +70,8 @@ class SiamFC(SiameseTracker):
     def _build(self, weights: Optional[str]) -> torch.nn.Module:
         c = self.config
         path = resolve_weights(weights, c.default_weights)
-        net, self.loaded = load_net(path, {"net": "siamfc", "width": c.width, "out_scale": c.out_scale}, "siamfc")
+        arch = {"net": "siamfc", "width": c.width, "out_scale": c.out_scale}
+        net, self.loaded = load_siamese_net(path, arch, "siamfc")
         self.net_head_scale = net.head.out_scale
         n = c.scale_num
         self.scale_factors = c.scale_step ** np.linspace(-(n // 2), n // 2, n)

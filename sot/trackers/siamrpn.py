@@ -20,10 +20,13 @@ import numpy as np
 import torch
 
 from bench.core.registry import register_tracker
+from sot.checkpoints.detect import load_siamese_net
+from sot.checkpoints.files import resolve_weights
 from sot.parts.anchors import decode, generate_anchors
+from sot.parts.crop import crop_many, exemplar_size
 from sot.parts.windows import anchor_window
 
-from .siamese import SiameseTracker, crop_many, exemplar_size, load_net, resolve_weights
+from .siamese import SiameseTracker
 
 _uid = itertools.count()
 
@@ -84,7 +87,7 @@ class SiamRPN(SiameseTracker):
         path = resolve_weights(weights, c.default_weights)
         arch = {"net": "siamrpn", "width": c.width, "head": c.head, "feature_out": c.feature_out,
                 "anchor_num": len(c.anchor_ratios) * len(c.anchor_scales)}
-        net, self.loaded = load_net(path, arch, "siamrpn", c.checkpoint_variant)
+        net, self.loaded = load_siamese_net(path, arch, "siamrpn", c.checkpoint_variant)
         if self.loaded is not None and self.loaded.settings and c.checkpoint_settings:
             self.config = dataclasses.replace(c, **self.loaded.settings)
         self._grids: Dict[int, Tuple[np.ndarray, np.ndarray]] = {}

@@ -3,9 +3,9 @@
 
 ``adnet_sl`` (supervised, multi-domain): each domain (training sequence) has its own
 action head fc6 and confidence head fc7 (the official ``dummy_nets``); conv1-3, fc4,
-fc5 are shared. A mini-batch takes ``frame_batch`` frames of one domain; around each
+fc5 are shared. A mini-batch takes ``batch_frames`` frames of one domain; around each
 ground-truth box it draws positives (Gaussian, IoU > 0.5) labelled with the action
-that moves them best toward the box (:func:`sot.trackers.adnet.action_labels`) and
+that moves them best toward the box (:func:`sot.parts.actions.action_labels`) and
 negatives (IoU < 0.5). Loss = softmax loss of the actions on the positives + softmax
 loss of the confidence on all samples (target when IoU > 0.7, the paper's label).
 Writes ``<out>/adnet_sl.pth`` (tracker format, fresh heads, as the official finalise
@@ -16,16 +16,14 @@ domain it plays ``rl_clips`` clips of ``rl_steps`` frames from the clip's first
 ground-truth box with the greedy policy (up to 20 actions per frame, the official
 exploration rule when the confidence collapses), rewards every action of a clip
 with +1 if the final IoU > 0.7 else -1, and minimises ``-z log pi(a | s)`` on
-mini-batches of 32 (the official ``softmaxlog_pg``). Only the action path is trained.
+mini-batches of ``batch_size`` 32 (the official ``softmaxlog_pg``). Only the action path is trained.
 Writes ``<out>/adnet.pth``: the shipped tracker weights (fresh fc6/fc7 main weights,
 the learned history weights kept, as the official finalise step).
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -35,25 +33,26 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from bench.core.errors import ConfigError
-from sot.checkpoints.common import flush_denormals, read_torch_file, save_weights
+from sot.checkpoints.adnet import load_adnet
+from sot.checkpoints.files import flush_denormals, read_torch_file, save_weights
+from sot.models.adnet import ADNetNet
+from sot.models.layers import init_conv
+from sot.parts.actions import NUM_ACTIONS, STOP, action_labels, do_action, history_onehot
 from sot.parts.crop import crop_boxes, enlarged_clipped
 from sot.parts.sampling import SampleGenerator, overlap, select_random
-from sot.trackers.adnet import NUM_ACTIONS, STOP, ADNetNet, action_labels, do_action, history_onehot
 
-from .common import progress, seed_everything, write_log
-from .online_data import (Domains, crops_to_tensor, init_conv, make_optimizer, resume_state, save_state,
-                          split_counts, start_recipe)
+from .config import TrainConfig
+from .loop import TrainLoop
+from .online_data import Domains, crops_to_tensor, split_counts
 from .recipes import register_recipe
 
 
 @dataclasses.dataclass
-class ADNetSLConfig:
-    seed: int = 0
-    threads: int = 1
-    dataset: str = "synthetic"
-    split: str = "train"
+class ADNetSLConfig(TrainConfig):
+    """Supervised stage; official defaults (``utils/init_params.m``, ``train/get_train_dbs.m``)."""
+
     num_sequences: int = 50
-    dataset_options: Dict[str, object] = dataclasses.field(default_factory=dict)
+    epochs: int = 30              # init_params.m opts.numEpoch: visits of every domain
     width: float = 1.0
     fc_dim: int = 512
     lrn: str = "matconvnet"
@@ -61,25 +60,20 @@ class ADNetSLConfig:
     img_size: int = 112
     crop_scale: float = 1.4
     history: int = 10
-    frame_batch: int = 5
-    n_pos: int = 150
-    n_neg: int = 50
-    pos_trans: float = 0.1
-    pos_scale_factor: float = 5.0
-    neg_trans: float = 2.0
-    neg_scale_factor: float = 10.0
+    batch_frames: int = 5         # frames per mini-batch (opts.frameBatch)
+    batch_pos: int = 150          # positives per mini-batch, spread over its frames
+    batch_neg: int = 50
+    trans_pos: float = 0.1        # gen_samples translation factor of the positives
+    scale_exp_pos: float = 5.0    # ... and scale exponent: scale = scale_factor ** scale_exp_pos
+    trans_neg: float = 2.0
+    scale_exp_neg: float = 10.0
     scale_factor: float = 1.05
     pos_iou: float = 0.5
     neg_iou: float = 0.5
     score_pos_iou: float = 0.7
     action_move: float = 0.03
     stop_iou: float = 0.93
-    n_cycles: int = 30
-    optimizer: str = "sgd"
-    lr: float = 0.0001
     lr_mult_fc: float = 10.0
-    momentum: float = 0.9
-    weight_decay: float = 0.0005
     grad_clip: float = 0.0
     dropout: float = 0.5
     save_every: int = 200
@@ -87,28 +81,21 @@ class ADNetSLConfig:
 
 
 @dataclasses.dataclass
-class ADNetRLConfig:
-    seed: int = 0
-    threads: int = 1
+class ADNetRLConfig(TrainConfig):
+    """REINFORCE stage; official defaults (``utils/init_params.m``, ``train/adnet_train_RL.m``)."""
+
     sl_dir: str = "runs/train/adnet_sl"
-    dataset: str = "synthetic"
-    split: str = "train"
     num_sequences: int = 50
-    dataset_options: Dict[str, object] = dataclasses.field(default_factory=dict)
-    n_epochs: int = 30
+    epochs: int = 30              # init_params.m opts.numEpoch: visits of every domain
     rl_steps: int = 10
     rl_clips: int = 5
     max_steps: int = 20
-    minibatch: int = 32
+    batch_size: int = 32          # samples per policy-gradient step (opts.minibatch_size)
     reward_iou: float = 0.7
     explore_below: float = -5.0
     action_move: float = 0.03
     train_conv: bool = False
-    optimizer: str = "sgd"
-    lr: float = 0.0001
     lr_mult_fc: float = 10.0
-    momentum: float = 0.9
-    weight_decay: float = 0.0005
     grad_clip: float = 0.0
     save_every: int = 50
     log_every: int = 20
@@ -135,19 +122,19 @@ def adnet_crops(img: np.ndarray, boxes: np.ndarray, size: int, scale: float, out
 
 def sl_batch(domains: Domains, k: int, cfg: ADNetSLConfig, rng: np.random.Generator, buf: np.ndarray):
     """Crops, action labels of the positives, confidence labels of all samples (positives first)."""
-    frames = domains.sample_frames(k, cfg.frame_batch, rng)
-    n_pos = split_counts(cfg.n_pos, len(frames))
-    n_neg = split_counts(cfg.n_neg, len(frames))
+    frames = domains.sample_frames(k, cfg.batch_frames, rng)
+    n_pos = split_counts(cfg.batch_pos, len(frames))
+    n_neg = split_counts(cfg.batch_neg, len(frames))
     i = 0
     labels, scores = [], []
     neg_parts = []
     for f, npos, nneg in zip(frames, n_pos, n_neg):
         img, gt = domains.frame(k, f)
         wh = (img.shape[1], img.shape[0])
-        pg = SampleGenerator("gaussian", wh, cfg.pos_trans, cfg.scale_factor ** cfg.pos_scale_factor, style="matlab")
+        pg = SampleGenerator("gaussian", wh, cfg.trans_pos, cfg.scale_factor ** cfg.scale_exp_pos, style="matlab")
         pos = pg.draw(gt, npos * 5, rng)
         pos = select_random(pos[overlap(pos, gt) > cfg.pos_iou], npos, rng)
-        ng = SampleGenerator("gaussian", wh, cfg.neg_trans, cfg.scale_factor ** cfg.neg_scale_factor, style="matlab")
+        ng = SampleGenerator("gaussian", wh, cfg.trans_neg, cfg.scale_factor ** cfg.scale_exp_neg, style="matlab")
         neg = ng.draw(gt, nneg * 5, rng)
         neg = select_random(neg[overlap(neg, gt) < cfg.neg_iou], nneg, rng)
         if len(pos):
@@ -179,11 +166,8 @@ def _export_tracker(net: ADNetNet, path: Path, meta: dict, gen: torch.Generator)
 
 @register_recipe("adnet_sl", ADNetSLConfig)
 def train_adnet_sl(cfg: ADNetSLConfig, out_dir: Path, resume: bool = False, quiet: bool = False) -> dict:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    start_recipe(cfg.threads)
-    seed_everything(cfg.seed)
-    domains = Domains(cfg.dataset, cfg.split, cfg.num_sequences, options=cfg.dataset_options)
+    loop = TrainLoop("adnet_sl", cfg, out_dir, quiet=quiet, flush_denormal=True)
+    domains = Domains(cfg)
     K = len(domains)
     gen = torch.Generator().manual_seed(cfg.seed)
     net = ADNetNet(width=cfg.width, fc_dim=cfg.fc_dim, lrn=cfg.lrn, input_size=cfg.img_size, history=cfg.history)
@@ -191,20 +175,13 @@ def train_adnet_sl(cfg: ADNetSLConfig, out_dir: Path, resume: bool = False, quie
     heads = DomainHeads(K, cfg.fc_dim, gen)
     model = nn.ModuleDict({"net": net, "heads": heads})
     fc = [*net.fc4.parameters(), *net.fc5.parameters(), *heads.parameters()]
-    opt = make_optimizer(cfg, net.backbone.parameters(), fc)
+    opt = loop.optimizer((net.backbone.parameters(), 1.0), (fc, cfg.lr_mult_fc))
     rng = np.random.default_rng([cfg.seed, 2])
-    schedule = domains.schedule(cfg.n_cycles, cfg.seed)
-    start = resume_state(out_dir, model, opt, rng, gen) if resume else 0
-    (out_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1, default=str))
-    buf = np.empty((cfg.n_pos + cfg.n_neg, cfg.img_size, cfg.img_size, 3), np.uint8)
-    params = list(model.parameters())
-    acc = {"loss_act": 0.0, "loss_conf": 0.0, "act_acc": 0.0, "conf_acc": 0.0, "n": 0}
-    t0, last = time.time(), {}
+    schedule = domains.schedule(cfg.epochs, cfg.seed)
+    loop.track(model, opt, rng=rng, gen=gen, extra={"domains": domains.names})
+    buf = np.empty((cfg.batch_pos + cfg.batch_neg, cfg.img_size, cfg.img_size, 3), np.uint8)
 
-    def checkpoint(it: int) -> None:
-        save_state(out_dir, it, model, opt, rng, gen, extra={"domains": domains.names})
-
-    for it in progress(range(start, len(schedule)), quiet, desc="adnet_sl", initial=start, total=len(schedule)):
+    def body(it: int) -> Dict[str, float]:
         k = int(schedule[it])
         x, n_p, lab, sc = sl_batch(domains, k, cfg, rng, buf)
         h = net.fc5_features(net.backbone(x).flatten(1), cfg.dropout, gen)
@@ -212,34 +189,24 @@ def train_adnet_sl(cfg: ADNetSLConfig, out_dir: Path, resume: bool = False, quie
         conf = heads.fc7[k](h)
         loss_a = F.cross_entropy(act, lab) if n_p else torch.zeros(())
         loss_c = F.cross_entropy(conf, sc)
-        loss = loss_a + loss_c
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.grad_clip:
-            nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-        opt.step()
+        loop.step(loss_a + loss_c)
         with torch.no_grad():
-            acc["loss_act"] += float(loss_a.detach())
-            acc["loss_conf"] += float(loss_c.detach())
-            acc["act_acc"] += float((act.argmax(1) == lab).float().mean()) if n_p else 0.0
-            acc["conf_acc"] += float((conf.argmax(1) == sc).float().mean())
-            acc["n"] += 1
-        if (it + 1) % cfg.log_every == 0 or it + 1 == len(schedule):
-            n = max(acc.pop("n"), 1)
-            last = {"iter": it + 1, "cycle": (it + 1) / K, **{k_: v / n for k_, v in acc.items()},
-                    "sec": round(time.time() - t0, 1)}
-            write_log(out_dir, last)
-            if not quiet:
-                print(json.dumps(last), flush=True)
-            acc = {"loss_act": 0.0, "loss_conf": 0.0, "act_acc": 0.0, "conf_acc": 0.0, "n": 0}
-        if (it + 1) % cfg.save_every == 0 and it + 1 < len(schedule):
-            checkpoint(it + 1)
-    checkpoint(len(schedule))
+            return {"loss_act": float(loss_a.detach()), "loss_conf": float(loss_c.detach()),
+                    "act_acc": float((act.argmax(1) == lab).float().mean()) if n_p else 0.0,
+                    "conf_acc": float((conf.argmax(1) == sc).float().mean())}
+
+    def summarize(done: int, rows: List[Dict[str, float]]) -> Dict[str, float]:
+        n = max(len(rows), 1)
+        return {"iter": done, "cycle": done / K, **{key: sum(r[key] for r in rows) / n for key in rows[0]},
+                "sec": round(loop.elapsed(), 1)}
+
+    loop.run(len(schedule), K, body, summarize, resume=resume)
     meta = {"recipe": "adnet_sl", "iterations": int(len(schedule)), "seed": cfg.seed, "domains": K,
             "dataset": f"{cfg.dataset}:{cfg.split}:{cfg.num_sequences}"}
+    out_dir = Path(out_dir)
     _export_tracker(net, out_dir / "adnet_sl.pth", meta, torch.Generator().manual_seed(cfg.seed + 1))
     save_weights(out_dir / "domain_heads.pth", heads.state_dict(), {**meta, "domain_names": list(domains.names)})
-    return {"weights": str(out_dir / "adnet_sl.pth"), **last}
+    return {"weights": str(out_dir / "adnet_sl.pth"), **loop.last}
 
 
 # -- reinforcement learning --------------------------------------------------------------
@@ -296,19 +263,14 @@ def _clip_ranges(frames: np.ndarray, steps: int) -> List[Tuple[int, int]]:
 
 @register_recipe("adnet_rl", ADNetRLConfig)
 def train_adnet_rl(cfg: ADNetRLConfig, out_dir: Path, resume: bool = False, quiet: bool = False) -> dict:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    start_recipe(cfg.threads)
-    seed_everything(cfg.seed)
+    loop = TrainLoop("adnet_rl", cfg, out_dir, quiet=quiet, flush_denormal=True)
     sl_dir = Path(cfg.sl_dir)
-    from sot.checkpoints.adnet import load_adnet
-
     net = load_adnet(sl_dir / "adnet_sl.pth")
     heads_obj = read_torch_file(sl_dir / "domain_heads.pth")
     names = list(heads_obj["meta"]["domain_names"])
     heads = DomainHeads(len(names), net.fc4.out_features)
     heads.load_state_dict(heads_obj["state_dict"])
-    domains = Domains(cfg.dataset, cfg.split, cfg.num_sequences, options=cfg.dataset_options)
+    domains = Domains(cfg)
     if domains.names != names[:len(domains.names)] or len(domains.names) != len(names):
         raise ConfigError(f"{sl_dir}: the SL stage used domains {names[:3]}... ({len(names)}), the RL config "
                           f"gives {domains.names[:3]}... ({len(domains.names)}); use the same dataset options")
@@ -320,21 +282,15 @@ def train_adnet_rl(cfg: ADNetRLConfig, out_dir: Path, resume: bool = False, quie
             p.requires_grad_(False)
     model = nn.ModuleDict({"net": net, "heads": heads})
     fc = [*net.fc4.parameters(), *net.fc5.parameters(), net.fc6_ah.weight, *heads.fc6.parameters()]
-    opt = make_optimizer(cfg, net.backbone.parameters() if cfg.train_conv else [], fc)
+    opt = loop.optimizer((net.backbone.parameters() if cfg.train_conv else [], 1.0), (fc, cfg.lr_mult_fc))
     K = len(domains)
     rng = np.random.default_rng([cfg.seed, 3])
-    schedule = domains.schedule(cfg.n_epochs, cfg.seed)
-    start = resume_state(out_dir, model, opt, rng) if resume else 0
-    (out_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1, default=str))
+    schedule = domains.schedule(cfg.epochs, cfg.seed)
+    loop.track(model, opt, clip=fc, rng=rng)
     size, scale = net.backbone.input_size, 1.4
     buf = np.empty((1, size, size, 3), np.uint8)
-    stats = {"reward": 0.0, "steps": 0.0, "loss": 0.0, "n": 0}
-    t0, last = time.time(), {}
 
-    def checkpoint(it: int) -> None:
-        save_state(out_dir, it, model, opt, rng)
-
-    for it in progress(range(start, len(schedule)), quiet, desc="adnet_rl", initial=start, total=len(schedule)):
+    def body(it: int) -> Optional[Dict[str, float]]:
         k = int(schedule[it])
         with torch.no_grad():  # this domain's heads in the tracker net (history weights are shared)
             net.fc6.weight.copy_(heads.fc6[k].weight)
@@ -343,7 +299,7 @@ def train_adnet_rl(cfg: ADNetRLConfig, out_dir: Path, resume: bool = False, quie
             net.fc7.bias.copy_(heads.fc7[k].bias)
         clips = _clip_ranges(domains.frames[k], cfg.rl_steps)
         if not clips:
-            continue
+            return None
         pick = rng.permutation(len(clips))[:min(cfg.rl_clips, len(clips))]
         data = {1: [], -1: []}
         rewards = []
@@ -361,38 +317,28 @@ def train_adnet_rl(cfg: ADNetRLConfig, out_dir: Path, resume: bool = False, quie
             feats = torch.cat([p[0] for p in parts])
             hist = torch.cat([p[1] for p in parts])
             acts = torch.cat([p[2] for p in parts])
-            if len(acts) <= cfg.minibatch // 2:  # the official code skips small sets
+            if len(acts) <= cfg.batch_size // 2:  # the official code skips small sets
                 continue
             order = np.concatenate([rng.permutation(len(acts)) for _ in range(
-                -(-cfg.minibatch * len(pick) // len(acts)))])[:cfg.minibatch * len(pick)]
+                -(-cfg.batch_size * len(pick) // len(acts)))])[:cfg.batch_size * len(pick)]
             for b in range(len(pick)):
-                idx = torch.from_numpy(order[b * cfg.minibatch:(b + 1) * cfg.minibatch])
+                idx = torch.from_numpy(order[b * cfg.batch_size:(b + 1) * cfg.batch_size])
                 logits = head(net.fc5_features(feats[idx])) + net.fc6_ah(hist[idx])
                 logp = F.log_softmax(logits, 1).gather(1, acts[idx][:, None]).squeeze(1)
-                loss = -(z * logp).mean()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.grad_clip:
-                    nn.utils.clip_grad_norm_(fc, cfg.grad_clip)
-                opt.step()
-                loss_sum += float(loss.detach())
-        stats["reward"] += float(np.mean(rewards))
-        stats["steps"] += sum(len(p[2]) for v in data.values() for p in v) / max(len(pick) * cfg.rl_steps, 1)
-        stats["loss"] += loss_sum
-        stats["n"] += 1
-        if (it + 1) % cfg.log_every == 0 or it + 1 == len(schedule):
-            n = max(stats.pop("n"), 1)
-            last = {"iter": it + 1, "epoch": (it + 1) / K, "mean_reward": stats["reward"] / n,
-                    "actions_per_frame": stats["steps"] / n, "loss": stats["loss"] / n,
-                    "sec": round(time.time() - t0, 1)}
-            write_log(out_dir, last)
-            if not quiet:
-                print(json.dumps(last), flush=True)
-            stats = {"reward": 0.0, "steps": 0.0, "loss": 0.0, "n": 0}
-        if (it + 1) % cfg.save_every == 0 and it + 1 < len(schedule):
-            checkpoint(it + 1)
-    checkpoint(len(schedule))
+                loss_sum += loop.step(-(z * logp).mean())
+        return {"reward": float(np.mean(rewards)),
+                "steps": sum(len(p[2]) for v in data.values() for p in v) / max(len(pick) * cfg.rl_steps, 1),
+                "loss": loss_sum}
+
+    def summarize(done: int, rows: List[Dict[str, float]]) -> Dict[str, float]:
+        n = max(len(rows), 1)
+        return {"iter": done, "epoch": done / K, "mean_reward": sum(r["reward"] for r in rows) / n,
+                "actions_per_frame": sum(r["steps"] for r in rows) / n, "loss": sum(r["loss"] for r in rows) / n,
+                "sec": round(loop.elapsed(), 1)}
+
+    loop.run(len(schedule), K, body, summarize, resume=resume)
     meta = {"recipe": "adnet_sl+adnet_rl", "iterations_rl": int(len(schedule)), "seed": cfg.seed, "domains": K,
             "dataset": f"{cfg.dataset}:{cfg.split}:{cfg.num_sequences}"}
+    out_dir = Path(out_dir)
     _export_tracker(net, out_dir / "adnet.pth", meta, torch.Generator().manual_seed(cfg.seed + 1))
-    return {"weights": str(out_dir / "adnet.pth"), **last}
+    return {"weights": str(out_dir / "adnet.pth"), **loop.last}

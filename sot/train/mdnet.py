@@ -1,7 +1,7 @@
 """Recipe ``mdnet``: MDNet multi-domain offline training (py-MDNet ``pretrain/train_mdnet.py``).
 
 One domain per training sequence with its own fc6 branch; iterations visit the domains
-round-robin (a random permutation per cycle). Each mini-batch takes ``batch_frames``
+round-robin (a random permutation per epoch, py-MDNet's "cycle"). Each mini-batch takes ``batch_frames``
 frames of the domain's sequence and ``batch_pos`` positives (IoU >= 0.7) and
 ``batch_neg`` negatives (IoU <= 0.5) spread over them, crops them like the tracker
 (107x107, padding 16, pixel - 128) and minimises the softmax loss of that domain's
@@ -13,34 +13,30 @@ dropped, as py-MDNet's ``shared_layers``) and the architecture in ``meta``.
 from __future__ import annotations
 
 import dataclasses
-import json
-import time
 from pathlib import Path
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 import torch
-import torch.nn as nn
 
-from sot.checkpoints.common import flush_denormals, save_weights
+from sot.checkpoints.files import flush_denormals, save_weights
+from sot.models.layers import init_conv
+from sot.models.mdnet import MDNetNet, mdnet_loss
 from sot.parts.crop import crop_boxes
 from sot.parts.sampling import SampleGenerator
-from sot.trackers.mdnet import MDNetNet, mdnet_loss
 
-from .common import progress, seed_everything, write_log
-from .online_data import (Domains, crops_to_tensor, init_conv, make_optimizer, resume_state, save_state,
-                          split_counts, start_recipe)
+from .config import TrainConfig
+from .loop import TrainLoop
+from .online_data import Domains, crops_to_tensor, split_counts
 from .recipes import register_recipe
 
 
 @dataclasses.dataclass
-class MDNetTrainConfig:
-    seed: int = 0
-    threads: int = 1
-    dataset: str = "synthetic"
-    split: str = "train"
+class MDNetTrainConfig(TrainConfig):
+    """py-MDNet ``pretrain/options_vot.yaml`` defaults (each value with its source in the recipe YAML)."""
+
     num_sequences: int = 50
-    dataset_options: Dict[str, object] = dataclasses.field(default_factory=dict)
+    epochs: int = 50              # py-MDNet n_cycles: visits of every domain
     # architecture
     width: float = 1.0
     fc_dim: int = 512
@@ -59,13 +55,7 @@ class MDNetTrainConfig:
     scale_neg: float = 1.6
     overlap_neg: Tuple[float, float] = (0.0, 0.5)
     # optimisation
-    n_cycles: int = 50
-    optimizer: str = "sgd"
-    lr: float = 0.0001
     lr_mult_fc: float = 10.0
-    momentum: float = 0.9
-    weight_decay: float = 0.0005
-    grad_clip: float = 10.0
     dropout: float = 0.5
     # bookkeeping
     save_every: int = 200
@@ -103,58 +93,36 @@ def sample_batch(domains: Domains, k: int, cfg, rng: np.random.Generator, buf: n
 
 @register_recipe("mdnet", MDNetTrainConfig)
 def train_mdnet(cfg: MDNetTrainConfig, out_dir: Path, resume: bool = False, quiet: bool = False) -> dict:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    start_recipe(cfg.threads)
-    seed_everything(cfg.seed)
-    domains = Domains(cfg.dataset, cfg.split, cfg.num_sequences, options=cfg.dataset_options)
+    loop = TrainLoop("mdnet", cfg, out_dir, quiet=quiet, flush_denormal=True)
+    domains = Domains(cfg)
     K = len(domains)
     net = build_net(cfg, K)
     fc = [p for n, p in net.named_parameters() if not n.startswith("backbone.")]
-    opt = make_optimizer(cfg, net.backbone.parameters(), fc)
+    opt = loop.optimizer((net.backbone.parameters(), 1.0), (fc, cfg.lr_mult_fc))
     rng = np.random.default_rng([cfg.seed, 1])
     gen = torch.Generator().manual_seed(cfg.seed)
-    schedule = domains.schedule(cfg.n_cycles, cfg.seed)
-    start = resume_state(out_dir, net, opt, rng, gen) if resume else 0
-    (out_dir / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1, default=str))
+    schedule = domains.schedule(cfg.epochs, cfg.seed)
+    loop.track(net, opt, rng=rng, gen=gen, extra={"domains": domains.names})
     buf = np.empty((cfg.batch_pos + cfg.batch_neg, cfg.img_size, cfg.img_size, 3), np.uint8)
-    params = list(net.parameters())
-    stats = {"loss": 0.0, "pos_acc": 0.0, "neg_acc": 0.0, "n": 0}
-    t0 = time.time()
-    last = {}
 
-    def checkpoint(it: int) -> None:
-        save_state(out_dir, it, net, opt, rng, gen, extra={"domains": domains.names})
-
-    for it in progress(range(start, len(schedule)), quiet, desc="mdnet", initial=start, total=len(schedule)):
+    def body(it: int) -> Dict[str, float]:
         k = int(schedule[it])
         x, n_p = sample_batch(domains, k, cfg, rng, buf)
         logits = net(x, k, gen)
-        loss = mdnet_loss(logits[:n_p], logits[n_p:])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.grad_clip:
-            nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-        opt.step()
+        loss = loop.step(mdnet_loss(logits[:n_p], logits[n_p:]))
         with torch.no_grad():
             pred = logits.argmax(1)
-            stats["loss"] += float(loss.detach())
-            stats["pos_acc"] += float((pred[:n_p] == 1).float().mean()) if n_p else 0.0
-            stats["neg_acc"] += float((pred[n_p:] == 0).float().mean()) if len(pred) > n_p else 0.0
-            stats["n"] += 1
-        if (it + 1) % cfg.log_every == 0 or it + 1 == len(schedule):
-            n = max(stats["n"], 1)
-            last = {"iter": it + 1, "cycle": (it + 1) / K, "loss": stats["loss"] / n,
-                    "pos_acc": stats["pos_acc"] / n, "neg_acc": stats["neg_acc"] / n,
-                    "sec": round(time.time() - t0, 1)}
-            write_log(out_dir, last)
-            if not quiet:
-                print(json.dumps(last), flush=True)
-            stats = {"loss": 0.0, "pos_acc": 0.0, "neg_acc": 0.0, "n": 0}
-        if (it + 1) % cfg.save_every == 0 and it + 1 < len(schedule):
-            checkpoint(it + 1)
-    checkpoint(len(schedule))
+            return {"loss": loss,
+                    "pos_acc": float((pred[:n_p] == 1).float().mean()) if n_p else 0.0,
+                    "neg_acc": float((pred[n_p:] == 0).float().mean()) if len(pred) > n_p else 0.0}
+
+    def summarize(done: int, rows: List[Dict[str, float]]) -> Dict[str, float]:
+        n = max(len(rows), 1)
+        return {"iter": done, "cycle": done / K, **{key: sum(r[key] for r in rows) / n for key in rows[0]},
+                "sec": round(loop.elapsed(), 1)}
+
+    loop.run(len(schedule), K, body, summarize, resume=resume)
     meta = dict(net.meta, recipe="mdnet", iterations=int(len(schedule)), seed=cfg.seed, domains=K,
                 dataset=f"{cfg.dataset}:{cfg.split}:{cfg.num_sequences}")
-    save_weights(out_dir / "mdnet.pth", flush_denormals(net.shared_state()), meta)
-    return {"weights": str(out_dir / "mdnet.pth"), **last}
+    save_weights(Path(out_dir) / "mdnet.pth", flush_denormals(net.shared_state()), meta)
+    return {"weights": str(Path(out_dir) / "mdnet.pth"), **loop.last}

@@ -12,53 +12,47 @@
 
 Every pair is drawn from ``numpy.random.default_rng([seed, epoch, iteration])``, so a run
 is deterministic from its seed and ``--resume`` (from ``<out>/checkpoint_last.pth``,
-written after every epoch) continues exactly. The final weights (``<out>/<recipe>.pth``)
+written after every epoch unless ``save_every`` says otherwise; :mod:`sot.train.loop`)
+continues exactly. The final weights (``<out>/<recipe>.pth``)
 load with ``--weights`` or ship in ``sot/weights``.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import numpy as np
 import torch
 
 from bench.core.errors import ConfigError
-from sot.checkpoints.common import save_weights
+from sot.checkpoints.common import load_strict
+from sot.checkpoints.detect import load_siamese
+from sot.checkpoints.files import save_weights
+from sot.models.siamese import SiamFCNet, SiamRPNNet
 from sot.parts.anchors import anchor_targets, generate_anchors
 
-from .common import load_checkpoint, progress, save_checkpoint, seed_everything, write_log
+from .config import TrainConfig, open_sequences
+from .loop import TrainLoop
 from .losses import balanced_bce, rpn_loss, siamfc_labels
 from .pairs import PairConfig, PairSampler, batch_tensors
 from .recipes import register_recipe
 
 
 @dataclasses.dataclass
-class SiameseTrainConfig:
-    """Shared training settings (sizes in pixels, learning rates per iteration schedule)."""
+class SiameseTrainConfig(TrainConfig):
+    """Settings of the Siamese recipes (sizes in pixels). ``lr`` decays exponentially to ``lr_end``."""
 
-    dataset: str = "synthetic"
-    dataset_options: Dict[str, Any] = dataclasses.field(default_factory=lambda: {"split": "train"})
-    dataset_root: Optional[str] = None
-    seed: int = 0
     threads: int = 2
     width: float = 0.25
-    epochs: int = 10
     iters_per_epoch: int = 300
-    batch_size: int = 8
-    optimizer: str = "sgd"        # "sgd" or "adam"
-    lr_start: float = 1e-2
-    lr_end: float = 1e-5          # exponential (log-linear) decay from lr_start to lr_end
+    batch_size: int = 8           # pairs per iteration
+    lr: float = 1e-2
+    lr_end: float = 1e-5          # exponential (log-linear) decay from lr to lr_end
     warmup_iters: int = 0
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    grad_clip: float = 10.0
     pairs: PairConfig = dataclasses.field(default_factory=PairConfig)
     init_weights: str = ""        # start from this weight file (same architecture)
-    stop_after: int = 0           # stop after this many epochs in this invocation (0 = all); --resume continues
     freeze_bn: bool = False       # BatchNorm layers use (and keep) their running statistics while training
 
 
@@ -86,94 +80,57 @@ class SiamRPNTrainConfig(SiameseTrainConfig):
 # -- shared loop --------------------------------------------------------------------------------
 
 
-def _sequences(cfg: SiameseTrainConfig):
-    from bench.datasets import open_dataset
-
-    ds = open_dataset(cfg.dataset, cfg.dataset_root, **dict(cfg.dataset_options))
-    return list(ds)
-
-
 def _lr(cfg: SiameseTrainConfig, step: int, total: int) -> float:
     if cfg.warmup_iters and step < cfg.warmup_iters:
-        return cfg.lr_start * (step + 1) / cfg.warmup_iters
+        return cfg.lr * (step + 1) / cfg.warmup_iters
     t = (step - cfg.warmup_iters) / max(1, total - cfg.warmup_iters - 1)
-    return float(math.exp(math.log(cfg.lr_start) + t * (math.log(cfg.lr_end) - math.log(cfg.lr_start))))
-
-
-def _optimizer(cfg: SiameseTrainConfig, net: torch.nn.Module) -> torch.optim.Optimizer:
-    params = [p for p in net.parameters() if p.requires_grad]
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr_start, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr_start, weight_decay=cfg.weight_decay)
-    raise ConfigError(f"optimizer must be 'sgd' or 'adam', not {cfg.optimizer!r}")
+    return float(math.exp(math.log(cfg.lr) + t * (math.log(cfg.lr_end) - math.log(cfg.lr))))
 
 
 def _train(name: str, cfg: SiameseTrainConfig, net: torch.nn.Module, arch: Dict[str, Any], loss_fn,
            out_dir: Path, resume: bool, quiet: bool) -> Dict[str, Any]:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(cfg.threads)
-    seed_everything(cfg.seed)
+    """Iteration ``step`` of epoch ``e = step // iters_per_epoch`` draws its pairs from
+    ``default_rng([seed, e, step % iters_per_epoch])`` and the sequence pool from the same
+    seed list + 1 at each ``pairs.pool_iters`` boundary, so any iteration can be resumed."""
+    loop = TrainLoop(name, cfg, out_dir, quiet=quiet)
     if cfg.init_weights:
-        from sot.checkpoints.common import load_strict
-        from sot.checkpoints.detect import load_siamese
-
         loaded = load_siamese(cfg.init_weights)
         load_strict(net, loaded.state, cfg.init_weights)
     net = net.to(memory_format=torch.channels_last)
-    opt = _optimizer(cfg, net)
-    start = 0
-    if resume:
-        ck = load_checkpoint(out_dir)
-        if ck is not None:
-            net.load_state_dict(ck["state_dict"])
-            opt.load_state_dict(ck["optimizer"])
-            torch.set_rng_state(ck["torch_rng"])
-            start = int(ck["epoch"]) + 1
-    sampler = PairSampler(_sequences(cfg), cfg.pairs)
-    total = cfg.epochs * cfg.iters_per_epoch
-    history = []
-    end = cfg.epochs if cfg.stop_after <= 0 else min(cfg.epochs, start + cfg.stop_after)
-    for epoch in range(start, end):
+    opt = loop.optimizer(([p for p in net.parameters() if p.requires_grad], 1.0))
+    loop.track(net, opt)
+    ds, names = open_sequences(cfg)
+    sampler = PairSampler([ds[n] for n in names], cfg.pairs)
+    ipe = cfg.iters_per_epoch
+    total = cfg.epochs * ipe
+    pool_iters = max(1, cfg.pairs.pool_iters)
+
+    def body(step: int):
+        epoch, it = divmod(step, ipe)
         net.train()
         if cfg.freeze_bn:
             for m in net.modules():
                 if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
                     m.eval()
-        t0 = time.time()
-        losses = []
-        bar = progress(range(cfg.iters_per_epoch), quiet, desc=f"{name} epoch {epoch + 1}/{cfg.epochs}",
-                       leave=False)
-        for it in bar:
-            step = epoch * cfg.iters_per_epoch + it
-            for g in opt.param_groups:
-                g["lr"] = _lr(cfg, step, total)
-            if it % max(1, cfg.pairs.pool_iters) == 0 or it == 0:
-                sampler.set_pool(np.random.default_rng([cfg.seed, epoch, it, 1]))
-            rng = np.random.default_rng([cfg.seed, epoch, it])
-            pairs = [sampler.sample(rng) for _ in range(cfg.batch_size)]
-            loss, parts = loss_fn(net, pairs, rng)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.grad_clip:
-                torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
-            opt.step()
-            v = float(loss.detach())
-            if not math.isfinite(v):
-                raise FloatingPointError(f"{name}: non-finite loss at epoch {epoch + 1} iteration {it + 1}")
-            losses.append([v] + [float(p) for p in parts])
-            if not quiet and hasattr(bar, "set_postfix"):
-                bar.set_postfix(loss=f"{np.mean([l[0] for l in losses[-50:]]):.4f}")
-        mean = np.mean(losses, axis=0).tolist()
-        rec = {"epoch": epoch + 1, "loss": mean[0], "parts": mean[1:], "lr": _lr(cfg, step, total),
-               "seconds": round(time.time() - t0, 1)}
-        history.append(rec)
-        write_log(out_dir, rec)
-        save_checkpoint(out_dir, epoch, net, opt)
-        if not quiet:
-            print(f"{name} epoch {epoch + 1}/{cfg.epochs}: loss {mean[0]:.4f} ({rec['seconds']} s)", flush=True)
-    weights = out_dir / f"{name}.pth"
+        for g in opt.param_groups:
+            g["lr"] = _lr(cfg, step, total)
+        if it % pool_iters == 0 or step == loop.start:  # (a resumed run restores its pool)
+            sampler.set_pool(np.random.default_rng([cfg.seed, epoch, it - it % pool_iters, 1]))
+        rng = np.random.default_rng([cfg.seed, epoch, it])
+        pairs = [sampler.sample(rng) for _ in range(cfg.batch_size)]
+        loss, parts = loss_fn(net, pairs, rng)
+        return [loop.step(loss)] + [float(p) for p in parts]
+
+    def summarize(done: int, rows: List[List[float]]) -> Dict[str, Any]:
+        mean = np.mean(rows, axis=0).tolist()
+        return {"epoch": (done - 1) // ipe + 1, "loss": mean[0], "parts": mean[1:], "lr": _lr(cfg, done - 1, total),
+                "seconds": round(loop.since_log(), 1)}
+
+    def describe(rec: Dict[str, Any]) -> str:
+        return f"{name} epoch {rec['epoch']}/{cfg.epochs}: loss {rec['loss']:.4f} ({rec['seconds']} s)"
+
+    history = loop.run(total, ipe, body, summarize, resume=resume, describe=describe)
+    weights = Path(out_dir) / f"{name}.pth"
     state = {k: v for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
     save_weights(weights, state, {"arch": arch, "input": "rgb", "recipe": name, "seed": cfg.seed,
                                   "epochs": cfg.epochs, "iters_per_epoch": cfg.iters_per_epoch,
@@ -187,8 +144,6 @@ def _train(name: str, cfg: SiameseTrainConfig, net: torch.nn.Module, arch: Dict[
 @register_recipe("siamfc", SiamFCTrainConfig)
 def train_siamfc(cfg: SiamFCTrainConfig, out_dir: Path, resume: bool = False, quiet: bool = False):
     """SiamFC: balanced logistic loss on the response map."""
-    from sot.trackers.siamese import SiamFCNet
-
     torch.manual_seed(cfg.seed)
     net = SiamFCNet(cfg.width, cfg.out_scale)
     arch = {"net": "siamfc", "backbone": "alexnet_siamfc", "width": cfg.width, "out_scale": cfg.out_scale}
@@ -209,8 +164,6 @@ def train_siamfc(cfg: SiamFCTrainConfig, out_dir: Path, resume: bool = False, qu
 
 
 def _rpn_recipe(name: str, cfg: SiamRPNTrainConfig, out_dir: Path, resume: bool, quiet: bool):
-    from sot.trackers.siamese import SiamRPNNet
-
     torch.manual_seed(cfg.seed)
     a = len(cfg.anchor_ratios) * len(cfg.anchor_scales)
     net = SiamRPNNet(cfg.width, cfg.head, cfg.feature_out, a)

@@ -10,12 +10,12 @@ import torch
 import torch.nn.functional as F
 
 from bench.core.errors import CheckpointError
-from online_toy import one_torch_thread  # noqa: F401 (autouse fixture)
+from tests.sot.online_toy import one_torch_thread  # noqa: F401 (autouse fixture)
 from sot.checkpoints.adnet import load_adnet
-from sot.checkpoints.common import save_weights
+from sot.checkpoints.files import save_weights
 from sot.checkpoints.mdnet import load_mdnet
-from sot.trackers.adnet import ADNetNet
-from sot.trackers.mdnet import MDNetNet
+from sot.models.adnet import ADNetNet
+from sot.models.mdnet import MDNetNet
 
 RNG = np.random.default_rng(0)
 

@@ -190,7 +190,7 @@ def test_rpn_classify_is_the_cls_half_of_correlate(head):
 
 def _search_feats(t, img):
     """The tracker's search-branch features of its (single) target in ``img``."""
-    from sot.trackers.siamese import crop_many, exemplar_size
+    from sot.parts.crop import crop_many, exemplar_size
 
     st = t._state
     s_x = exemplar_size(*st.size, t.config.context) * st.inst / t.config.exemplar_size

@@ -5,13 +5,14 @@ import torch
 
 from bench.core.boxes import iou
 from bench.core.build import build_tracker
-from online_toy import one_torch_thread, toy_sequence  # noqa: F401 (autouse fixture)
+from tests.sot.online_toy import one_torch_thread, toy_sequence  # noqa: F401 (autouse fixture)
 from sot.parts.bbox_regression import BBoxRegressor, apply_deltas, regression_targets, ridge_fit
 from sot.parts.sampling import SampleGenerator, overlap
-from sot.trackers.mdnet import MDNet, MDNetConfig, MDNetNet, mdnet_loss
+from sot.models.mdnet import MDNetNet, mdnet_loss
+from sot.trackers.mdnet import MDNet, MDNetConfig
 
 SMALL = ["n_samples=64", "n_pos_init=60", "n_neg_init=300", "n_bbreg=120", "maxiter_init=8", "maxiter_update=3",
-         "n_pos_update=12", "n_neg_update=40", "batch_neg_cand=128", "batch_test=64", "weights=none"]
+         "n_pos_update=12", "n_neg_update=40", "batch_neg_cand=128", "batch_test=64", "default_weights=none"]
 
 
 # -- sampling ------------------------------------------------------------------------------------
@@ -171,7 +172,7 @@ def small_net():
 
 def test_shipped_weights_track_toy_sequence_reproducibly():
     frames, gt = toy_sequence(7)
-    small = [o for o in SMALL if not o.startswith("weights=")] + ["n_samples=48", "n_neg_init=200"]
+    small = [o for o in SMALL if not o.startswith("default_weights=")] + ["n_samples=48", "n_neg_init=200"]
     a = build_tracker("mdnet", overrides=small, seed=3)  # default weights: sot/weights/mdnet.pth
     assert a.net.meta["format"] == "bench" and a.net.meta["recipe"] == "mdnet"
     boxes, scores = run(a, frames, gt)

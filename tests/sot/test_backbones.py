@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from bench.core.errors import UnknownNameError
-from sot.backbones import build_backbone
+from sot.backbones import BACKBONES, build_backbone, register_backbone
 from sot.backbones.alexnet import channels, conv_flops
 from sot.heads.rpn import DepthwiseRPN, UpChannelRPN
 from sot.heads.xcorr import SiamFCHead, xcorr, xcorr_depthwise
@@ -32,6 +32,36 @@ def test_widths_and_groups():
     assert rpn.conv1.conv.weight.shape == (192, 3, 11, 11) and rpn.conv5.bn is not None
     with pytest.raises(UnknownNameError):
         build_backbone("resnet9000")
+
+
+def test_backbone_registry_finds_names_from_sources_and_lists_them_when_unknown():
+    """The registry reads the package sources for ``register_backbone("...")`` calls; every trunk
+    (the VGG-M of MDNet / ADNet included) is built through it."""
+    assert {"alexnet_siamfc", "alexnet_rpn", "vggm"} <= set(BACKBONES.names())
+    assert BACKBONES.declared()["vggm"].module == "sot.backbones.vggm"
+    with pytest.raises(UnknownNameError) as err:
+        build_backbone("resnet9000")
+    msg = str(err.value)
+    assert "resnet9000" in msg and all(n in msg for n in ("alexnet_rpn", "alexnet_siamfc", "vggm"))
+    vggm = build_backbone("vggm", width=0.25, lrn="pytorch", input_size=107, channels=(8, 16, 32))
+    assert vggm.channels == (8, 16, 32)
+    from sot.models.adnet import ADNetNet
+    from sot.models.mdnet import MDNetNet
+
+    assert type(MDNetNet(width=0.25, fc_dim=8).backbone) is type(vggm)
+    assert type(ADNetNet(width=0.25, fc_dim=8).backbone) is type(vggm)
+
+
+def test_register_backbone_adds_a_name():
+    @register_backbone("test_identity_trunk")
+    def _identity(**kw):
+        return torch.nn.Identity()
+
+    try:
+        assert isinstance(build_backbone("test_identity_trunk"), torch.nn.Identity)
+        assert "test_identity_trunk" in BACKBONES.names()
+    finally:
+        BACKBONES._entries.pop("test_identity_trunk", None)
 
 
 def test_rpn_layer_order_pool_before_relu():

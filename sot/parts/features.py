@@ -1,46 +1,55 @@
-"""Pieces shared by the online-learning trackers (MDNet, ADNet).
+"""Crops to network inputs: reused buffers between the frame and the network.
 
-* :class:`CropFeatures`: image + ``xywh`` boxes -> VGG-M conv3 features, crops cut by
-  :func:`sot.parts.crop.crop_boxes` into reused buffers, pixels minus 128 (RGB, as both
-  official codes), conv run in chunks in ``channels_last`` memory.
-* :func:`dropout`: dropout with masks from a private ``torch.Generator`` so that a
-  tracker's randomness depends only on its seed.
-* :func:`weights_path`: resolve a weight name against ``sot/weights/``.
+* :class:`CropBuffers`: preallocated uint8 crops and float (``channels_last``) network
+  inputs of the Siamese trackers, reused per frame.
+* :class:`CropFeatures`: image + ``xywh`` boxes -> VGG-M conv3 features for the online
+  trackers (MDNet, ADNet): crops cut by :func:`sot.parts.crop.crop_boxes` into reused
+  buffers, pixels minus 128 (RGB, as both official codes), conv run in chunks in
+  ``channels_last`` memory.
 """
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Tuple
 
 import numpy as np
 import torch
 
-from bench.core.errors import CheckpointError, ConfigError
-from sot.parts.crop import crop_boxes, enlarged_clipped
+from bench.core.errors import ConfigError
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+from .crop import crop_boxes, enlarged_clipped
+
 # conv trunk precision: float32 (the official numerics) or bfloat16 (AMX / AVX512-BF16 CPUs, faster)
 PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
 
-def weights_path(name: Optional[str]) -> Optional[Path]:
-    """``None``/``""``/``"none"`` -> None; a bare file name -> ``sot/weights/<name>``; else the path."""
-    if name is None or str(name).strip().lower() in ("", "none", "null", "random"):
-        return None
-    p = Path(name)
-    if not p.is_absolute() and not p.exists() and (WEIGHTS_DIR / p).exists():
-        p = WEIGHTS_DIR / p
-    if not p.exists():
-        raise CheckpointError(f"{name}: weight file not found (looked in the working directory and {WEIGHTS_DIR})")
-    return p
+class CropBuffers:
+    """Preallocated uint8 crop buffers and float (channels_last) network inputs, reused per frame."""
 
+    def __init__(self, channels_last: bool = True):
+        self.channels_last = channels_last
+        self._u8: Dict[Tuple[int, int], np.ndarray] = {}
+        self._f32: Dict[Tuple[int, int], torch.Tensor] = {}
 
-def dropout(x: torch.Tensor, p: float, gen: Optional[torch.Generator]) -> torch.Tensor:
-    """Inverted dropout (as ``nn.Dropout`` in training mode); identity when ``gen`` is None or p == 0."""
-    if gen is None or p <= 0:
-        return x
-    keep = torch.rand(x.shape, generator=gen) >= p
-    return x * keep / (1.0 - p)
+    def crops(self, n: int, size: int) -> np.ndarray:
+        key = (n, size)
+        buf = self._u8.get(key)
+        if buf is None:
+            buf = np.empty((n, size, size, 3), dtype=np.uint8)
+            self._u8[key] = buf
+        return buf
+
+    def tensor(self, buf: np.ndarray) -> torch.Tensor:
+        """(N, 3, S, S) float32 view of ``buf``'s crops (a reused buffer)."""
+        n, s = buf.shape[0], buf.shape[1]
+        key = (n, s)
+        t = self._f32.get(key)
+        if t is None:
+            t = torch.empty((n, 3, s, s), dtype=torch.float32)
+            if self.channels_last:
+                t = t.contiguous(memory_format=torch.channels_last)
+            self._f32[key] = t
+        t.copy_(torch.from_numpy(buf).permute(0, 3, 1, 2))
+        return t
 
 
 class CropFeatures:

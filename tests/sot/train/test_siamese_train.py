@@ -16,7 +16,7 @@ from sot.train.pairs import PairConfig, PairSampler
 from sot.train.recipes import get_recipe
 
 TINY = {"dataset_options": {"split": "train", "num_sequences": 2, "length": 12}, "width": 0.125,
-        "iters_per_epoch": 3, "batch_size": 2, "epochs": 2, "optimizer": "adam", "lr_start": 0.003,
+        "iters_per_epoch": 3, "batch_size": 2, "epochs": 2, "optimizer": "adam", "lr": 0.003,
         "lr_end": 0.001, "threads": 1,
         "pairs": {"frame_range": 0, "z_shift": 0, "z_scale": 0, "x_shift": 0, "x_scale": 0}}
 

@@ -6,12 +6,13 @@ import torch
 
 from bench.core.boxes import iou
 from bench.core.build import build_tracker
-from online_toy import one_torch_thread, toy_sequence  # noqa: F401 (autouse fixture)
-from sot.trackers.adnet import (ACTION_NAMES, STOP, ADNet, ADNetFast, ADNetNet, action_boxes, action_labels,
-                                do_action, history_onehot)
+from tests.sot.online_toy import one_torch_thread, toy_sequence  # noqa: F401 (autouse fixture)
+from sot.models.adnet import ADNetNet
+from sot.parts.actions import ACTION_NAMES, STOP, action_boxes, action_labels, do_action, history_onehot
+from sot.trackers.adnet import ADNet, ADNetFast
 
 SMALL = ["n_pos_init=60", "n_neg_init=60", "finetune_iters=4", "finetune_iters_online=2", "n_pos_online=8",
-         "n_neg_online=4", "redet_samples=32", "weights=none"]
+         "n_neg_online=4", "redet_samples=32", "default_weights=none"]
 
 
 def test_action_order():
@@ -184,8 +185,8 @@ def test_finetune_learns_actions_and_confidence(small_net):
 
 
 def test_adnet_fast_config():
-    fast = build_tracker("adnet-fast", overrides=["weights=none"])
-    full = build_tracker("adnet", overrides=["weights=none"])
+    fast = build_tracker("adnet-fast", overrides=["default_weights=none"])
+    full = build_tracker("adnet", overrides=["default_weights=none"])
     assert isinstance(fast, ADNetFast)
     assert fast.config.n_pos_online < full.config.n_pos_online
     assert fast.config.redet_samples < full.config.redet_samples == 256

@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from online_toy import one_torch_thread  # noqa: F401 (autouse fixture)
+from tests.sot.online_toy import one_torch_thread  # noqa: F401 (autouse fixture)
 from sot.backbones import native
 from sot.backbones.vggm import LRN, VGGM
 

@@ -16,7 +16,7 @@ from mot.trackers.bytetrack import ByteTrack, ByteTrackConfig
 from mot.trackers.sort import Sort, SortConfig
 from mot.trackers.sot_per_target import SOTPerTarget, SOTPerTargetConfig
 
-from conftest import shared_path
+from tests.helpers import shared_path
 
 
 def run(tracker, stream, images=None):

@@ -6,16 +6,16 @@ import pytest
 import torch
 
 from bench.core.errors import ConfigError
-from online_toy import one_torch_thread  # noqa: F401 (autouse fixture)
+from tests.sot.online_toy import one_torch_thread  # noqa: F401 (autouse fixture)
 from sot.checkpoints.adnet import load_adnet
-from sot.checkpoints.common import read_torch_file
+from sot.checkpoints.files import read_torch_file
 from sot.checkpoints.mdnet import load_mdnet
 from sot.train.recipes import run_recipe
 
 DATA = ["num_sequences=3", "dataset_options={length: 20, size: [160, 120]}", "threads=1"]
 MDNET = DATA + ["width=0.25", "fc_dim=16", "batch_frames=2", "batch_pos=4", "batch_neg=12", "save_every=2",
                 "log_every=1", "optimizer=adam", "lr=0.001"]
-SL = DATA + ["width=0.25", "fc_dim=16", "frame_batch=2", "n_pos=8", "n_neg=4", "save_every=2", "log_every=1",
+SL = DATA + ["width=0.25", "fc_dim=16", "batch_frames=2", "batch_pos=8", "batch_neg=4", "save_every=2", "log_every=1",
              "optimizer=adam", "lr=0.001"]
 
 
@@ -37,36 +37,36 @@ def assert_same(a, b):
 
 def test_mdnet_recipe_deterministic_and_resumable(tmp_path):
     cfg = write_cfg(tmp_path, "m", "mdnet")
-    full = run_recipe(cfg, MDNET + ["n_cycles=2"], out=str(tmp_path / "full"), quiet=True)
+    full = run_recipe(cfg, MDNET + ["epochs=2"], out=str(tmp_path / "full"), quiet=True)
     net = load_mdnet(full["weights"])
     assert net.backbone.channels == (24, 64, 128) and net.fc4.out_features == 16
     meta = read_torch_file(full["weights"])["meta"]
     assert meta["recipe"] == "mdnet" and meta["domains"] == 3 and meta["iterations"] == 6
     log = [json.loads(x) for x in (tmp_path / "full" / "log.jsonl").read_text().splitlines()]
     assert len(log) == 6 and all(0 <= r["pos_acc"] <= 1 for r in log)
-    again = run_recipe(cfg, MDNET + ["n_cycles=2"], out=str(tmp_path / "again"), quiet=True)
+    again = run_recipe(cfg, MDNET + ["epochs=2"], out=str(tmp_path / "again"), quiet=True)
     assert_same(state(full["weights"]), state(again["weights"]))
     # interrupted after one cycle, then resumed
-    run_recipe(cfg, MDNET + ["n_cycles=1"], out=str(tmp_path / "part"), quiet=True)
+    run_recipe(cfg, MDNET + ["epochs=1"], out=str(tmp_path / "part"), quiet=True)
     assert read_torch_file(tmp_path / "part" / "checkpoint_last.pth")["epoch"] == 3
-    resumed = run_recipe(cfg, MDNET + ["n_cycles=2"], out=str(tmp_path / "part"), resume=True, quiet=True)
+    resumed = run_recipe(cfg, MDNET + ["epochs=2"], out=str(tmp_path / "part"), resume=True, quiet=True)
     assert_same(state(full["weights"]), state(resumed["weights"]))
 
 
 def test_adnet_sl_then_rl(tmp_path):
     sl_cfg = write_cfg(tmp_path, "sl", "adnet_sl")
-    sl = run_recipe(sl_cfg, SL + ["n_cycles=2"], out=str(tmp_path / "sl"), quiet=True)
+    sl = run_recipe(sl_cfg, SL + ["epochs=2"], out=str(tmp_path / "sl"), quiet=True)
     net = load_adnet(sl["weights"])
     assert net.backbone.input_size == 112 and net.fc6.weight.shape == (11, 16)
     assert torch.count_nonzero(net.fc6_ah.weight) == 0  # no history inputs before RL
     heads = read_torch_file(tmp_path / "sl" / "domain_heads.pth")
     assert len(heads["meta"]["domain_names"]) == 3
-    run_recipe(sl_cfg, SL + ["n_cycles=1"], out=str(tmp_path / "sl_part"), quiet=True)
-    resumed = run_recipe(sl_cfg, SL + ["n_cycles=2"], out=str(tmp_path / "sl_part"), resume=True, quiet=True)
+    run_recipe(sl_cfg, SL + ["epochs=1"], out=str(tmp_path / "sl_part"), quiet=True)
+    resumed = run_recipe(sl_cfg, SL + ["epochs=2"], out=str(tmp_path / "sl_part"), resume=True, quiet=True)
     assert_same(state(sl["weights"]), state(resumed["weights"]))
 
     rl_cfg = write_cfg(tmp_path, "rl", "adnet_rl")
-    rl_opts = DATA + [f"sl_dir={tmp_path / 'sl'}", "n_epochs=1", "rl_steps=3", "rl_clips=2", "minibatch=4",
+    rl_opts = DATA + [f"sl_dir={tmp_path / 'sl'}", "epochs=1", "rl_steps=3", "rl_clips=2", "batch_size=4",
                       "max_steps=5", "log_every=1", "save_every=1"]
     rl = run_recipe(rl_cfg, rl_opts, out=str(tmp_path / "rl"), quiet=True)
     net = load_adnet(rl["weights"])

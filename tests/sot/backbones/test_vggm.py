@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from online_toy import one_torch_thread  # noqa: F401 (autouse fixture)
+from tests.sot.online_toy import one_torch_thread  # noqa: F401 (autouse fixture)
 from sot.backbones import build_backbone
 from sot.backbones.vggm import LRN, VGGM, _LRNFunction
 
