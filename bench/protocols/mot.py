@@ -84,7 +84,7 @@ def check_detections(tracker: MOTTracker, seq: MOTSequence) -> None:
     The message says whether the benchmark has no public detections at all (DanceTrack,
     SportsMOT, KITTI: the dataset's ``detections_file`` is empty) or the file is missing, and
     how to give detections."""
-    if seq.detections is not None or not getattr(tracker, "needs_detections", True):
+    if seq.detections is not None or not tracker.needs_detections:
         return
     declared = seq.meta.get("detections_file", "det/det.txt")
     path = seq.meta.get("path")
