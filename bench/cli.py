@@ -1,7 +1,7 @@
 """The ``bench`` command line (also ``python -m bench``).
 
 Commands: ``list``, ``run``, ``eval``, ``report``, ``reproduce``, ``export``, ``export-results``, ``compare``,
-``show``.
+``show``, ``refine``.
 Exit codes: 0 success; 1 a :class:`~bench.core.errors.BenchError` (message on stderr,
 no traceback), a sequence that failed, or a published value not reproduced; 2 an unknown
 tracker / dataset name (the message lists the known names and the closest match) or a
@@ -276,6 +276,32 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_refine(args) -> int:
+    """Offline refinement of MOT results (:func:`bench.refine.refine`), then before / after."""
+    from .core.registry import REFINERS
+    from .datasets.base import dataset_entry
+    from .refine import refine
+
+    REFINERS.get(args.refiner)  # unknown name -> exit 2
+    dataset_entry(args.dataset)
+    summary = refine(args.dataset, args.results, refiner=args.refiner, root=args.root, out=args.out, name=args.name,
+                     config_file=args.config, overrides=_check_overrides(args.set), sequences=_csv(args.sequences),
+                     dataset_options=_dataset_options(args), extra_results=_csv(args.fuse) or (), seed=args.seed,
+                     overwrite=args.overwrite, plot=not args.no_plot, progress=not args.quiet)
+    _print(summary["table"])
+    if summary["skipped"]:
+        _print(f"\nAlready refined (kept): {', '.join(summary['skipped'])}")
+    if summary["missing"]:
+        _print(f"No input results for: {', '.join(summary['missing'])}")
+    _print(f"\nRefined results: {summary['output']}/data; reports, histograms: {summary['output']}/refine")
+    if summary["failed"]:
+        for n, msg in summary["failed"].items():
+            print(f"FAILED {n}: {msg}", file=sys.stderr)
+        print(f"tracebacks in {summary['output']}/refine/errors.log", file=sys.stderr)
+        return 1
+    return 0
+
+
 # ----------------------------------------------------------------------------------
 # parser
 # ----------------------------------------------------------------------------------
@@ -400,6 +426,26 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--option", action="append", metavar="KEY=VALUE", help="evaluation option (repeatable)")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.set_defaults(func=cmd_compare)
+
+    s = sub.add_parser("refine", help="refine the identities of MOT results offline (ReMOTS), before / after")
+    s.add_argument("--dataset", required=True, help="MOT dataset name (see 'bench list')")
+    s.add_argument("--results", required=True, help="tracker folder (holding data/<seq>.txt) or a folder of <seq>.txt")
+    s.add_argument("--refiner", default="remots", help="refiner name (default: remots)")
+    s.add_argument("--root", help="dataset folder (synthetic-mot: none needed)")
+    s.add_argument("--out", help="output tracker folder (default: <input>+<refiner> beside the input)")
+    s.add_argument("--name", help="name of the output folder beside the input (default: <tracker>+<refiner>)")
+    s.add_argument("--config", help="YAML overriding configs/refine/<refiner>.yaml")
+    s.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override one setting, e.g. flow=false, retraining=false, thresholds=fixed (repeatable)")
+    s.add_argument("--sequences", help="comma-separated sequence names (default: all)")
+    s.add_argument("--fuse", help="comma-separated result / detection folders fused with the input by IoM NMS")
+    s.add_argument("--detections", help="MOT17: which public detections (DPM, FRCNN, SDP)")
+    s.add_argument("--dataset-option", action="append", metavar="KEY=VALUE", help="dataset option (repeatable)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--overwrite", action="store_true", help="refine again sequences already refined")
+    s.add_argument("--no-plot", action="store_true", help="no histogram PNGs")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_refine)
     return p
 
 

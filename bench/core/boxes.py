@@ -124,6 +124,25 @@ def iou_matrix(a, b) -> np.ndarray:
     return inter / union
 
 
+def iom_matrix(a, b) -> np.ndarray:
+    """Pairwise intersection over the smaller area (N, M) of ``xywh`` boxes (ReMOTS's IoM, §2.1).
+
+    The intersection as in :func:`iou_matrix`; 0 where the smaller area is ``<= eps``.
+    """
+    a = xywh_to_xyxy(as_boxes(a)) if len(a) else np.zeros((0, 4))
+    b = xywh_to_xyxy(as_boxes(b)) if len(b) else np.zeros((0, 4))
+    iw = np.maximum(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0)
+    ih = np.maximum(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0)
+    inter = iw * ih
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    small = np.minimum(area_a[:, None], area_b[None, :])
+    out = np.zeros_like(inter)
+    ok = small > _EPS
+    out[ok] = inter[ok] / small[ok]
+    return out
+
+
 def iou_pairs_xyxy(a, b) -> np.ndarray:
     """Element-wise IoU (N,) of ``xyxy`` boxes ``a`` (N, 4) and ``b`` (N, 4).
 

@@ -379,6 +379,15 @@ LOADERS = Registry("dataset loader", packages=("bench.datasets",), decorator="re
 DATASETS = Registry("dataset", kind_key="protocol", group="bench.dataset_specs")
 
 
+def _refiner_yaml(name: str) -> Optional[str]:
+    rel = f"refine/{name}.yaml"
+    return rel if (configs_dir() / rel).is_file() else None
+
+
+REFINERS = Registry("refiner", packages=("mot.refine",), decorator="register_refiner", group="bench.refiners",
+                    default_config=_refiner_yaml)
+
+
 def register_tracker(name: str, *, kind: str, config: Optional[str] = None, description: str = ""):
     """Register a tracker class. ``kind`` is ``"sot"`` or ``"mot"``; ``config`` is the YAML
     under ``configs/`` holding its hyperparameters (default ``trackers/<name>.yaml`` when it exists)."""
@@ -396,6 +405,12 @@ def register_tracker_family(prefix: str, *, kind: str, base_kind: str, config: O
         return factory
 
     return deco
+
+
+def register_refiner(name: str, *, config: Optional[str] = None, description: str = ""):
+    """Register an offline MOT refiner class (``Config`` dataclass, ``refine(rows, seq)``;
+    config YAML ``refine/<name>.yaml`` by default); see :mod:`mot.refine`."""
+    return REFINERS.register(name, config=config, description=description)
 
 
 def register_metric(name: str, *, kind: str, description: str = ""):

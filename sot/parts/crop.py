@@ -15,7 +15,7 @@ into preallocated buffers (``out=``) to avoid per-frame allocations in hot loops
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -54,28 +54,37 @@ def crop_square(image: np.ndarray, center: Sequence[float], size: float, out_siz
     return np.ascontiguousarray(patch)
 
 
-def box_warp_matrices(boxes: np.ndarray, out_size: int, context: float = 0.0,
+def _wh(out_size: Union[int, Tuple[int, int]]) -> Tuple[int, int]:
+    """``out_size`` as ``(width, height)``: an int is a square."""
+    if isinstance(out_size, (tuple, list)):
+        return int(out_size[0]), int(out_size[1])
+    return int(out_size), int(out_size)
+
+
+def box_warp_matrices(boxes: np.ndarray, out_size: Union[int, Tuple[int, int]], context: float = 0.0,
                       scale: float = 1.0) -> np.ndarray:
-    """Affine matrices (N, 2, 3) mapping each ``xywh`` box to an ``out_size`` square.
+    """Affine matrices (N, 2, 3) mapping each ``xywh`` box to an ``out_size`` square
+    (or an ``(out_w, out_h)`` rectangle, e.g. 64 x 128 person crops for re-identification).
 
     The box is first enlarged by ``scale`` about its centre, then by a margin of
     ``context`` output pixels on each side (py-MDNet: ``w += 2 * padding * w / out_size``).
     """
+    ow, oh = _wh(out_size)
     b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     cx = b[:, 0] + b[:, 2] / 2
     cy = b[:, 1] + b[:, 3] / 2
     w = b[:, 2] * scale
     h = b[:, 3] * scale
     if context:
-        w = w + 2 * context * w / out_size
-        h = h + 2 * context * h / out_size
-    sx = out_size / np.maximum(w, 1e-6)
-    sy = out_size / np.maximum(h, 1e-6)
+        w = w + 2 * context * w / ow
+        h = h + 2 * context * h / oh
+    sx = ow / np.maximum(w, 1e-6)
+    sy = oh / np.maximum(h, 1e-6)
     m = np.zeros((len(b), 2, 3))
     m[:, 0, 0] = sx
-    m[:, 0, 2] = out_size / 2 - sx * cx
+    m[:, 0, 2] = ow / 2 - sx * cx
     m[:, 1, 1] = sy
-    m[:, 1, 2] = out_size / 2 - sy * cy
+    m[:, 1, 2] = oh / 2 - sy * cy
     return m
 
 
@@ -90,22 +99,24 @@ def enlarged_clipped(boxes: np.ndarray, scale: float, image_wh: Sequence[float])
     return np.concatenate([x0, np.maximum(x1 - x0, 1.0)], axis=1)
 
 
-def crop_boxes(image: np.ndarray, boxes: np.ndarray, out_size: int, *, context: float = 0.0,
+def crop_boxes(image: np.ndarray, boxes: np.ndarray, out_size: Union[int, Tuple[int, int]], *, context: float = 0.0,
                scale: float = 1.0, border: str = "replicate", pad_value=0,
                out: Optional[np.ndarray] = None) -> np.ndarray:
-    """Warp every ``xywh`` box of ``boxes`` (N, 4) to an ``out_size`` square (bilinear).
+    """Warp every ``xywh`` box of ``boxes`` (N, 4) to an ``out_size`` square, or an
+    ``(out_w, out_h)`` rectangle (bilinear).
 
     ``border``: ``"replicate"`` (py-MDNet) or ``"constant"`` (``pad_value``).
-    Returns (N, out_size, out_size, C) in ``image``'s dtype, or fills ``out``.
+    Returns (N, out_h, out_w, C) in ``image``'s dtype, or fills ``out``.
     """
     mats = box_warp_matrices(boxes, out_size, context, scale)
     n = len(mats)
+    ow, oh = _wh(out_size)
     if out is None:
-        out = np.empty((n, out_size, out_size, image.shape[2]), dtype=image.dtype)
+        out = np.empty((n, oh, ow, image.shape[2]), dtype=image.dtype)
     mode = cv2.BORDER_REPLICATE if border == "replicate" else cv2.BORDER_CONSTANT
     val = tuple(float(v) for v in np.broadcast_to(np.asarray(pad_value, dtype=np.float64), (image.shape[2],)))
     for i in range(n):
-        cv2.warpAffine(image, mats[i], (out_size, out_size), dst=out[i], flags=cv2.INTER_LINEAR,
+        cv2.warpAffine(image, mats[i], (ow, oh), dst=out[i], flags=cv2.INTER_LINEAR,
                        borderMode=mode, borderValue=val)
     return out
 
