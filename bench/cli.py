@@ -258,9 +258,12 @@ def cmd_compare(args) -> int:
     from .core.registry import TRACKERS
     from .datasets.base import dataset_entry
 
+    from .refine import is_refined_name
+
     names = split_names(args.trackers or "")
     for n in names:
-        TRACKERS.kind_of(n)  # unknown name -> exit 2
+        if not is_refined_name(n):
+            TRACKERS.kind_of(n)  # unknown name -> exit 2
     dataset_entry(args.dataset)
     eval_options = _options(args.option)
     if args.no_preprocess:

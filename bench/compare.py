@@ -7,7 +7,8 @@ folder with the protocol, and writes into ``<out>/<dataset>/``: ``reports.json``
 per tracker), ``table.txt``, the protocol's plots (MOT: ``compare.png``, accuracy bars and
 FPS; one-pass: success and precision plots) and ``compare.json`` (the table's rows and the
 reports). Works for every protocol: SOT trackers on SOT datasets, MOT trackers (including
-``sot-<name>``) on MOT datasets.
+``sot-<name>``) on MOT datasets. Refined results (``<tracker>+<refiner>``, written by
+``bench refine`` into ``<out>/<dataset>/``) are listed beside the trackers: evaluated, not run.
 """
 from __future__ import annotations
 
@@ -52,19 +53,29 @@ def compare(dataset_name: str, trackers: Union[str, Iterable[str]], root: Option
     from .report.table import columns_for
     from .run import check_kinds, check_run_info, run_dataset, tracker_params, write_errors
 
+    from .refine import is_refined_name
+
     names = split_names(trackers)
     ds = open_dataset(dataset_name, root, **dict(dataset_options or {}))
     if sequences:
         ds = ds.select(list(sequences))
     ds = ds.with_settings(**dict(eval_options or {}))
     protocol = ds.protocol_object()
+    refined = {n for n in names if is_refined_name(n) and n not in TRACKERS}
     for name in names:
-        check_kinds(name, TRACKERS.kind_of(name), ds.name, protocol)
+        if name not in refined:
+            check_kinds(name, TRACKERS.kind_of(name), ds.name, protocol)
     out = Path(out)
     overrides, config_files, weights = dict(overrides or {}), dict(config_files or {}), dict(weights or {})
     reports: List[Dict[str, object]] = []
     for name in names:
         tdir = out / ds.name / name
+        if name in refined:  # refined results (bench refine): evaluated as they are, never run
+            if not (tdir / "data").is_dir():
+                raise BenchError(f"compare: {name} looks like refined results but {tdir / 'data'} does not exist; "
+                                 f"make it with: bench refine --dataset {ds.name} --results {out / ds.name / name.split('+')[0]}")
+            reports.append(evaluate(ds, tdir, name))
+            continue
         tracker = build_tracker(name, config_file=config_files.get(name), overrides=overrides.get(name, ()),
                                 weights=weights.get(name), seed=seed)
         tdir.mkdir(parents=True, exist_ok=True)

@@ -79,24 +79,24 @@ class ReMOTS:
     Config = ReMOTSConfig
 
     def __init__(self, config: Optional[ReMOTSConfig] = None, seed: int = 0):
-        self.cfg = config or ReMOTSConfig()
+        self.config = config or ReMOTSConfig()
         self.seed = int(seed)
         self._labelled: Optional[Tuple[CropBank, np.ndarray, np.ndarray]] = None
 
     def params(self) -> Dict[str, Any]:
-        return asdict(self.cfg)
+        return asdict(self.config)
 
     # ------------------------------------------------------------------ labelled set
     def labelled_bank(self, exclude: Sequence[str] = ()) -> Optional[Tuple[CropBank, np.ndarray, np.ndarray]]:
         """(bank, frames, identities) of ground-truth boxes of the labelled set (built once)."""
-        lab = self.cfg.labelled
+        lab = self.config.labelled
         if lab.dataset in ("", "none") or lab.sequences <= 0:
             return None
         if self._labelled is None:
             from bench.datasets import open_dataset
 
             ds = open_dataset(lab.dataset, None, **dict(lab.options))
-            bank = CropBank(self.cfg.encoder)
+            bank = CropBank(self.config.encoder)
             frames: List[np.ndarray] = []
             ids: List[np.ndarray] = []
             names = [n for n in ds.names() if n not in set(exclude)][: lab.sequences]
@@ -126,7 +126,7 @@ class ReMOTS:
         ``seq``: the :class:`~bench.core.sequence.MOTSequence` (its frames are read);
         ``extra_sets``: more result / detection sets to fuse with ``rows`` (§2.1).
         """
-        cfg = self.cfg
+        cfg = self.config
         rng = np.random.default_rng(self.seed)
         timings: Dict[str, float] = {}
         rows = np.asarray(rows, dtype=np.float64)
