@@ -85,7 +85,7 @@ class SOTPerTarget(MOTTracker):
             sot = build_tracker(self.base, config_file=cfg.sot_config or None, overrides=cfg.sot_overrides,
                                 weights=weights, seed=seed)
         self.sot = sot
-        self.encoder = build_encoder(cfg.appearance) if cfg.reid.enabled else None
+        self.encoder = build_encoder(cfg.appearance, seed=seed) if cfg.reid.enabled else None
         self.reid = ClassifierReID(cfg.reid, self.encoder.dim, seed=seed) if self.encoder is not None else None
         self.timing = {"sot": 0.0, "frames": 0}
         self.reset()

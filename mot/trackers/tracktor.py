@@ -35,6 +35,7 @@ from bench.core.errors import BenchError, CheckpointError
 from bench.core.registry import register_tracker
 from bench.core.tracker import MOTTracker
 
+from ..appearance import AppearanceConfig, build_encoder
 from ..reid import ClassifierReID, ClassifierReIDConfig
 from ..tracks import Tracks
 
@@ -57,6 +58,9 @@ class TracktorConfig:
     max_size: int = 1333
     threads: int = 0                         # torch threads (0 = leave as is)
     reid: ClassifierReIDConfig = dataclasses.field(default_factory=ClassifierReIDConfig)
+    # re-id features: "box-head" = the detector's box_head features (tracking_wo_bnw); any
+    # mot.appearance encoder name (e.g. "cnn") = that encoder on the image crops
+    appearance: AppearanceConfig = dataclasses.field(default_factory=lambda: AppearanceConfig(encoder="box-head"))
 
 
 class _Detector:
@@ -154,6 +158,8 @@ class Tracktor(MOTTracker):
             torch.set_num_threads(cfg.threads)
         self.det = _Detector(model if model is not None else build_detector(cfg, weights), cfg.person_class)
         self.reid: Optional[ClassifierReID] = None
+        self.encoder = (build_encoder(cfg.appearance, seed=seed)
+                        if cfg.reid.enabled and cfg.appearance.name != "box-head" else None)
         self.reset()
 
     def reset(self, fps: Optional[float] = None) -> None:
@@ -237,8 +243,11 @@ class Tracktor(MOTTracker):
                 d_pos, d_score, d_feat = d_pos[~cov], d_score[~cov], d_feat[~cov]
 
         # re-identification, then new tracks
-        if self.reid is None and cfg.reid.enabled and self.det.feat_dim:
-            self.reid = ClassifierReID(cfg.reid, self.det.feat_dim, seed=self.seed)
+        if self.encoder is not None:                  # appearance encoder instead of box_head features
+            d_feat = self.encoder(image, xyxy_to_xywh(d_pos))
+        if self.reid is None and cfg.reid.enabled and (self.encoder is not None or self.det.feat_dim):
+            dim = self.encoder.dim if self.encoder is not None else self.det.feat_dim
+            self.reid = ClassifierReID(cfg.reid, dim, seed=self.seed)
         new = np.ones(len(d_pos), bool)
         if self.reid is not None and len(d_pos):
             for tid, j in self.reid.match(d_feat):
@@ -256,6 +265,8 @@ class Tracktor(MOTTracker):
         # re-id samples: each active track vs the other tracks of this frame
         if self.reid is not None:
             if len(self.tracks.ids):
+                if self.encoder is not None:
+                    t_feat = self.encoder(image, xyxy_to_xywh(self.tracks.pos))
                 self.reid.observe(self.tracks.ids, np.arange(len(self.tracks.ids)), t_feat)
             for tid in self.reid.step():
                 self.inactive_pos.pop(tid, None)
