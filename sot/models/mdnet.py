@@ -69,3 +69,87 @@ def mdnet_loss(pos_logits: torch.Tensor, neg_logits: torch.Tensor) -> torch.Tens
     pos = -F.log_softmax(pos_logits, dim=1)[:, 1]
     neg = -F.log_softmax(neg_logits, dim=1)[:, 0]
     return (pos.sum() + neg.sum()) / (len(pos) + len(neg))
+
+
+# -- reciprocative learning (Pu et al., NeurIPS 2018) ---------------------------------------------------
+
+
+def conv_map_shape(net: MDNetNet) -> Tuple[int, int, int]:
+    """(C, s, s) of the conv3 map behind the flattened features (N, D)."""
+    c = int(net.backbone.channels[-1])
+    s = int(round((net.backbone.out_dim // c) ** 0.5))
+    return c, s, s
+
+
+def attention_maps(net: MDNetNet, feats: torch.Tensor, k: int = 0, gen: Optional[torch.Generator] = None,
+                   p_drop: float = 0.5) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Attention = |d(target score) / d(conv3 feature)| (Pu et al. Sec. 3.1), kept in the graph
+    (``create_graph``) so the regulariser trains the classifier. Returns (logits (N, 2), A (N, C, s, s))."""
+    feats = feats.detach().requires_grad_(True)
+    logits = net.head(feats, k, gen, p_drop)
+    grad, = torch.autograd.grad(logits[:, 1].sum(), feats, create_graph=True)
+    return logits, grad.abs().reshape((len(feats),) + conv_map_shape(net))
+
+
+def split_attention(a: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """(A_p, A_n) of attention maps (N, C, s, s): the target region is the centre cell (whose receptive
+    field is centred on the sample's box), the background the other cells. -> (N, C) and (N, C (s^2 - 1))."""
+    n, c, h, w = a.shape
+    mask = torch.zeros(h, w, dtype=torch.bool)
+    mask[h // 2, w // 2] = True
+    return a[:, :, mask].reshape(n, -1), a[:, :, ~mask].reshape(n, -1)
+
+
+def reciprocative_regulariser(a_p: torch.Tensor, a_n: torch.Tensor, y: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Per sample ``R(y=1) = s(A_p)/m(A_p) + m(A_n)/s(A_n)``, ``R(y=0) = m(A_p)/s(A_p) + s(A_n)/m(A_n)``
+    (m mean, s standard deviation over the region); returns ``y R(1) + (1 - y) R(0)`` (N,)."""
+    mp, sp = a_p.mean(dim=1), a_p.std(dim=1, unbiased=False)
+    mn, sn = a_n.mean(dim=1), a_n.std(dim=1, unbiased=False)
+    r1 = sp / (mp + eps) + mn / (sn + eps)
+    r0 = mp / (sp + eps) + sn / (mn + eps)
+    y = y.to(r1.dtype)
+    return y * r1 + (1 - y) * r0
+
+
+# -- VITAL (Song et al., CVPR 2018) --------------------------------------------------------------------
+
+
+class VitalGenerator(nn.Module):
+    """G: conv3 feature (N, C, s, s) -> mask (N, 1, s, s) in (0, 1) (VITAL Sec. 3.2: two fc layers)."""
+
+    def __init__(self, channels: int, size: int, hidden: int = 256):
+        super().__init__()
+        self.size = size
+        self.fc1 = nn.Linear(channels * size * size, hidden)
+        self.fc2 = nn.Linear(hidden, size * size)
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.fc2(F.relu(self.fc1(feats.flatten(1))))).reshape(-1, 1, self.size, self.size)
+
+
+def cost_sensitive_loss(pos_logits: torch.Tensor, neg_logits: torch.Tensor) -> torch.Tensor:
+    """VITAL's higher-order cost-sensitive loss (Sec. 3.3): positives ``-(1 - p) log p``, negatives
+    ``-p log(1 - p)`` (p the target probability): easy negatives (p ~ 0) weigh ~0, as in focal loss."""
+    lp = F.log_softmax(pos_logits, dim=1)
+    ln = F.log_softmax(neg_logits, dim=1)
+    pos = -(1 - lp[:, 1].exp()) * lp[:, 1]
+    neg = -ln[:, 1].exp() * ln[:, 0]
+    return (pos.sum() + neg.sum()) / (len(pos) + len(neg))
+
+
+def hardest_masks(net: MDNetNet, feats: torch.Tensor, k: int = 0) -> torch.Tensor:
+    """VITAL's target masks M: for each positive, of the s^2 masks that drop one cell, the one under which
+    the classifier's loss is highest (the feature it relies on most). feats (N, D) -> masks (N, 1, s, s)."""
+    c, h, w = conv_map_shape(net)
+    x = feats.detach().reshape(-1, c, h, w)
+    with torch.no_grad():
+        losses = []
+        for cell in range(h * w):
+            m = torch.ones(h * w)
+            m[cell] = 0
+            logits = net.head((x * m.reshape(1, 1, h, w)).flatten(1), k)
+            losses.append(-F.log_softmax(logits, dim=1)[:, 1])
+        best = torch.stack(losses, dim=1).argmax(dim=1)
+    masks = torch.ones(len(x), h * w)
+    masks[torch.arange(len(x)), best] = 0
+    return masks.reshape(-1, 1, h, w)

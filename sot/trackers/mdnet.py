@@ -36,7 +36,8 @@ from bench.core.registry import register_tracker
 from bench.core.tracker import SOTTracker
 from sot.checkpoints.files import resolve_weights
 from sot.checkpoints.mdnet import build_mdnet
-from sot.models.mdnet import MDNetNet, mdnet_loss
+from sot.models.mdnet import (MDNetNet, VitalGenerator, attention_maps, conv_map_shape, cost_sensitive_loss,
+                              hardest_masks, mdnet_loss, reciprocative_regulariser, split_attention)
 from sot.parts.bbox_regression import BBoxRegressor
 from sot.parts.features import CropFeatures
 from sot.parts.sampling import SampleGenerator
@@ -102,6 +103,11 @@ class MDNetConfig:
     grad_clip: float = 10.0
     lr_mult_fc6: float = 10.0
     dropout: float = 0.5
+    # attention additions (0 / False = plain MDNet); training only, never at test time
+    reciprocative_lambda: float = 0.0    # Pu et al. NeurIPS 2018: weight of the reciprocative regulariser
+    vital: bool = False                  # Song et al. CVPR 2018: adversarial masks + cost-sensitive loss
+    vital_mask_lambda: float = 1.0       # weight of ||G(C) - M||^2 in the generator's loss
+    vital_lr: float = 0.0005             # generator learning rate
 
 
 @register_tracker("mdnet", kind="sot")
@@ -127,6 +133,7 @@ class MDNet(SOTTracker):
                                     chunk=cfg.conv_chunk, precision=cfg.precision)
         self._shared_fc = {k: v.clone() for k, v in self.net.state_dict().items()
                            if k.startswith(("fc4.", "fc5."))}
+        self.generator: Optional[VitalGenerator] = None   # VITAL's G (training only, built on first use)
 
     def spawn(self) -> "MDNet":
         """A fresh tracker sharing the (frozen) conv weights."""
@@ -165,8 +172,7 @@ class MDNet(SOTTracker):
                 sc = torch.cat([self._scores(bneg[s:s + cfg.batch_test])
                                 for s in range(0, len(bneg), cfg.batch_test)])
                 bneg = bneg[sc.topk(min(cfg.batch_neg, len(sc))).indices]
-            loss = mdnet_loss(self.net.head(bpos, gen=self.tgen, p_drop=cfg.dropout),
-                              self.net.head(bneg, gen=self.tgen, p_drop=cfg.dropout))
+            loss = self._loss(bpos, bneg)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.grad_clip:
@@ -174,11 +180,58 @@ class MDNet(SOTTracker):
             opt.step()
         return float(loss.detach())
 
+    def _loss(self, bpos: torch.Tensor, bneg: torch.Tensor) -> torch.Tensor:
+        """The training loss of one mini-batch of conv3 features: MDNet's softmax loss, plus the
+        reciprocative regulariser (``reciprocative_lambda``), or VITAL's masked positives and
+        cost-sensitive loss (``vital``); :mod:`sot.models.mdnet`."""
+        cfg = self.config
+        drop = dict(gen=self.tgen, p_drop=cfg.dropout)
+        if cfg.vital:
+            return self._vital_loss(bpos, bneg)
+        if cfg.reciprocative_lambda > 0:
+            feats = torch.cat([bpos, bneg])
+            y = torch.cat([torch.ones(len(bpos)), torch.zeros(len(bneg))])
+            logits, att = attention_maps(self.net, feats, **drop)
+            a_p, a_n = split_attention(att)
+            reg = reciprocative_regulariser(a_p, a_n, y).mean()
+            return mdnet_loss(logits[:len(bpos)], logits[len(bpos):]) + cfg.reciprocative_lambda * reg
+        return mdnet_loss(self.net.head(bpos, **drop), self.net.head(bneg, **drop))
+
+    def _vital_loss(self, bpos: torch.Tensor, bneg: torch.Tensor) -> torch.Tensor:
+        """VITAL: G learns to predict the mask that hurts the classifier most (mask regression to the
+        hardest single-cell drop, plus the adversarial term: G raises the classifier's loss on its
+        masked positives); the classifier learns from G's masked positives with the cost-sensitive loss."""
+        cfg = self.config
+        c, h, w = conv_map_shape(self.net)
+        if self.generator is None:
+            g = torch.Generator().manual_seed(self.seed)
+            self.generator = VitalGenerator(c, h)
+            with torch.no_grad():
+                for prm in self.generator.parameters():
+                    prm.copy_(torch.randn(prm.shape, generator=g) * 0.01)
+            self.gen_opt = torch.optim.SGD(self.generator.parameters(), lr=cfg.vital_lr, momentum=cfg.momentum)
+        x = bpos.reshape(-1, c, h, w)
+        target = hardest_masks(self.net, bpos)
+        # generator step (classifier fixed): adversarial -log(1 - D(G(C) C)) ~ maximise D's loss, + mask regression
+        mask = self.generator(x)
+        logits_g = self.net.head((x * mask).flatten(1))
+        adv = -mdnet_loss(logits_g, logits_g[:0])
+        g_loss = adv + cfg.vital_mask_lambda * ((mask - target) ** 2).mean()
+        self.gen_opt.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.gen_opt.step()
+        self.net.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            mask = self.generator(x)
+        drop = dict(gen=self.tgen, p_drop=cfg.dropout)
+        return cost_sensitive_loss(self.net.head((x * mask).flatten(1), **drop), self.net.head(bneg, **drop))
+
     # -- tracking -------------------------------------------------------------------
     def init(self, image: np.ndarray, box: np.ndarray) -> None:
         cfg = self.config
         self.rng = np.random.default_rng(self.seed)
         self.tgen = torch.Generator().manual_seed(int(self.seed))
+        self.generator = None
         with torch.no_grad():  # fc4/fc5 back to the offline weights, fresh fc6
             sd = self.net.state_dict()
             for k, v in self._shared_fc.items():
@@ -264,3 +317,13 @@ class MDNet(SOTTracker):
             self._train(self.update_opt, torch.cat(self.pos_all), torch.cat(self.neg_all), cfg.maxiter_update)
         self.last_success = success
         return out, score
+
+
+@register_tracker("mdnet-rl", kind="sot")
+class MDNetRL(MDNet):
+    """MDNet with reciprocative learning (Pu et al., NeurIPS 2018): attention regulariser in online training."""
+
+
+@register_tracker("vital", kind="sot")
+class VITAL(MDNet):
+    """VITAL (Song et al., CVPR 2018): MDNet with adversarial dropout masks and a cost-sensitive loss in training."""

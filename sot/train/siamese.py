@@ -225,3 +225,58 @@ def train_dasiamrpn(cfg: SiamRPNTrainConfig, out_dir: Path, resume: bool = False
     if cfg.pairs.neg_prob <= 0 and cfg.pairs.still_prob <= 0:
         raise ConfigError("dasiamrpn recipe: set pairs.neg_prob and/or pairs.still_prob (DaSiamRPN's extra data)")
     return _rpn_recipe("dasiamrpn", cfg, out_dir, resume, quiet)
+
+
+# -- CFNet -------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class CFNetTrainConfig(SiameseTrainConfig):
+    variant: str = "conv2"
+    out_channels: int = 32
+    cf_lambda: float = 10.0
+    sigma_px: float = 8.0
+    margin: int = 16
+    r_pos: float = 16.0
+    total_stride: int = 4
+    calibrate_scale: bool = True   # set the head's scale so the first batch's responses have std 1
+
+
+@register_recipe("cfnet", CFNetTrainConfig)
+def train_cfnet(cfg: CFNetTrainConfig, out_dir: Path, resume: bool = False, quiet: bool = False):
+    """CFNet: 255/255 pairs, closed-form CF layer in the exemplar branch, SiamFC's balanced logistic loss
+    on the 33 x 33 response (cfnet ``experiment.m``: the SiamFC loss and labels)."""
+    from sot.models.cfnet import CFNet
+
+    torch.manual_seed(cfg.seed)
+    net = CFNet(cfg.variant, cfg.width, cfg.out_channels, cfg.pairs.exemplar_size, cfg.cf_lambda, cfg.sigma_px, cfg.margin)
+    arch = {"net": "cfnet", "backbone": "alexnet_cfnet", "variant": cfg.variant, "width": cfg.width,
+            "out_channels": cfg.out_channels, "crop": cfg.pairs.exemplar_size, "lambda": cfg.cf_lambda,
+            "sigma_px": cfg.sigma_px, "margin": cfg.margin}
+    if cfg.calibrate_scale and not cfg.init_weights:
+        _calibrate_cf_scale(net, cfg)
+
+    def loss_fn(net, pairs, rng):
+        z, x = batch_tensors(pairs)
+        resp = net(z, x)
+        labels = siamfc_labels(np.stack([p.box[:2] for p in pairs]), resp.shape[-1], cfg.pairs.search_size,
+                               cfg.total_stride, cfg.r_pos)
+        return balanced_bce(resp, torch.from_numpy(labels)), []
+
+    return _train("cfnet", cfg, net, arch, loss_fn, out_dir, resume, quiet)
+
+
+def _calibrate_cf_scale(net: torch.nn.Module, cfg: CFNetTrainConfig) -> None:
+    """Data-dependent init of CFNet's output scale: at random init the CF responses have a std of
+    ~3e-3 (the filter is divided by ``n k``), so a scale initialised at 1 (cfnet ``make_net.m``)
+    would need hundreds of Adam steps to reach a useful range; one batch drawn from
+    ``default_rng([seed, 7])`` sets ``scale = 1 / std(xcorr)`` (the bias keeps its -0.5)."""
+    ds, names = open_sequences(cfg)
+    sampler = PairSampler([ds[n] for n in names], cfg.pairs)
+    rng = np.random.default_rng([cfg.seed, 7])
+    sampler.set_pool(rng)
+    z, x = batch_tensors([sampler.sample(rng) for _ in range(cfg.batch_size)])
+    with torch.no_grad():
+        net.train()
+        raw = (net(z, x) - net.head.bias) / net.head.scale
+        net.head.scale.fill_(1.0 / float(raw.std().clamp_min(1e-12)))

@@ -224,3 +224,18 @@ def test_spawn_shares_conv_weights(small_net):
     tr = MDNet(build_tracker("mdnet", overrides=SMALL).config, net=small_net)
     other = tr.spawn()
     assert other.net.backbone is tr.net.backbone and other.net.fc4 is not tr.net.fc4
+
+
+@pytest.mark.parametrize("name", ["mdnet-rl", "vital"])
+def test_attention_variants_track_and_mask_only_in_training(name):
+    frames, gt = toy_sequence(3)[:2]
+    t = build_tracker(name, overrides=SMALL)
+    t.init(frames[0], gt[0])
+    if name == "vital":
+        assert t.generator is not None          # built and used by the initial training
+        calls = []
+        t.generator.register_forward_hook(lambda *a: calls.append(1))
+        t._scores(torch.zeros(1, t.net.backbone.out_dim))
+        assert calls == []                      # scoring (test time) never applies the masks
+    box, score = t.update(frames[1])
+    assert np.isfinite(box).all() and np.isfinite(score)
