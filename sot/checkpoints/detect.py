@@ -71,7 +71,8 @@ def load_siamese(path: Union[str, Path], variant: str = "auto") -> Loaded:
     sample = ", ".join(sorted(state)[:5])
     raise CheckpointError(f"{path}: unknown weight format (first keys: {sample}); expected siamfc-pytorch "
                           "(backbone.conv1.0.*), DaSiamRPN (featureExtract.*), pysot (backbone.features.*, "
-                          "rpn_head.*), pysot SiamRPN++ MobileNetV2 (backbone.layer0.*, neck.*, rpn_head.rpnN.*) or this toolkit's own files")
+                          "rpn_head.*), pysot SiamRPN++ MobileNetV2 (backbone.layer0.*, neck.*, rpn_head.rpnN.*) "
+                          "or this toolkit's own files")
 
 
 def load_siamese_net(path: Optional[Path], default_arch: Dict[str, Any], expect: str,
