@@ -9,7 +9,8 @@ loads the weights into it strictly.
 
 Formats: ``bench`` (this toolkit's own, with ``meta``), ``siamfc-pytorch``
 (``backbone.conv1.0.weight``...), ``dasiamrpn`` (``featureExtract.0.weight``...),
-``pysot`` (``backbone.features.0.weight`` + ``rpn_head.*``).
+``pysot`` (``backbone.features.0.weight`` + ``rpn_head.*``), ``pysot-mobilenet`` (SiamRPN++
+MobileNetV2: ``backbone.layer0.0.weight`` + ``neck.*`` + ``rpn_head.rpnN.*``).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from .dasiamrpn import convert_dasiamrpn
 from .files import read_torch_file
 from .loaded import Loaded
 from .pysot import convert_pysot
+from .pysot_mobilenet import convert_pysot_mobilenet, is_pysot_mobilenet
 from .siamfc import convert_siamfc_pytorch
 
 __all__ = ["Loaded", "detect_format", "load_siamese", "load_siamese_net"]
@@ -35,11 +37,13 @@ def detect_format(state: Mapping[str, torch.Tensor]) -> str:
     keys = set(state)
     if any(k.startswith("featureExtract.") for k in keys):
         return "dasiamrpn"
+    if is_pysot_mobilenet(keys):
+        return "pysot-mobilenet"
     if any(k.startswith("backbone.features.") for k in keys) and any(k.startswith("rpn_head.") for k in keys):
         return "pysot"
     if "backbone.conv1.0.weight" in keys:
         return "siamfc-pytorch"
-    if "backbone.conv1.conv.weight" in keys:
+    if "backbone.conv1.conv.weight" in keys or "backbone.body.layer0.0.weight" in keys:
         return "bench"
     return "unknown"
 
@@ -62,10 +66,13 @@ def load_siamese(path: Union[str, Path], variant: str = "auto") -> Loaded:
         return convert_dasiamrpn(state, path, variant)
     if fmt == "pysot":
         return convert_pysot(state, path)
+    if fmt == "pysot-mobilenet":
+        return convert_pysot_mobilenet(state, path)
     sample = ", ".join(sorted(state)[:5])
     raise CheckpointError(f"{path}: unknown weight format (first keys: {sample}); expected siamfc-pytorch "
                           "(backbone.conv1.0.*), DaSiamRPN (featureExtract.*), pysot (backbone.features.*, "
-                          "rpn_head.*) or this toolkit's own files")
+                          "rpn_head.*), pysot SiamRPN++ MobileNetV2 (backbone.layer0.*, neck.*, rpn_head.rpnN.*) "
+                          "or this toolkit's own files")
 
 
 def load_siamese_net(path: Optional[Path], default_arch: Dict[str, Any], expect: str,
@@ -85,6 +92,6 @@ def load_siamese_net(path: Optional[Path], default_arch: Dict[str, Any], expect:
     load_strict(net, loaded.state, path)
     if loaded.input == "bgr":
         with torch.no_grad():
-            w = net.backbone.conv1.conv.weight
-            w.copy_(w.flip(1))
+            first = net.input_conv() if hasattr(net, "input_conv") else net.backbone.conv1.conv
+            first.weight.copy_(first.weight.flip(1))
     return net, loaded

@@ -49,4 +49,10 @@ def build_net(arch: Dict[str, Any]) -> torch.nn.Module:
     if arch.get("net") == "siamrpn":
         return SiamRPNNet(float(arch.get("width", 1.0)), str(arch.get("head", "upchannel")),
                           int(arch.get("feature_out", 256)), int(arch.get("anchor_num", 5)))
+    if arch.get("net") == "siamrpn_mobilenet":
+        from .siamrpn_mobilenet import SiamRPNMobileNet
+
+        return SiamRPNMobileNet(float(arch.get("width_mult", 1.4)), [int(i) for i in arch.get("used_layers", (3, 5, 7))],
+                                [int(c) for c in arch.get("adjust_out", (256, 256, 256))], int(arch.get("anchor_num", 5)),
+                                bool(arch.get("weighted", False)), str(arch.get("pretrained", "none")))
     raise CheckpointError(f"unknown Siamese network type {arch.get('net')!r}")

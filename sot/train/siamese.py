@@ -88,10 +88,12 @@ def _lr(cfg: SiameseTrainConfig, step: int, total: int) -> float:
 
 
 def _train(name: str, cfg: SiameseTrainConfig, net: torch.nn.Module, arch: Dict[str, Any], loss_fn,
-           out_dir: Path, resume: bool, quiet: bool) -> Dict[str, Any]:
+           out_dir: Path, resume: bool, quiet: bool, sampler=None) -> Dict[str, Any]:
     """Iteration ``step`` of epoch ``e = step // iters_per_epoch`` draws its pairs from
     ``default_rng([seed, e, step % iters_per_epoch])`` and the sequence pool from the same
-    seed list + 1 at each ``pairs.pool_iters`` boundary, so any iteration can be resumed."""
+    seed list + 1 at each ``pairs.pool_iters`` boundary, so any iteration can be resumed.
+    ``sampler`` (``set_pool(rng)``, ``sample(rng)``): the pair source; default a
+    :class:`PairSampler` over ``open_sequences(cfg)``."""
     loop = TrainLoop(name, cfg, out_dir, quiet=quiet)
     if cfg.init_weights:
         loaded = load_siamese(cfg.init_weights)
@@ -99,8 +101,9 @@ def _train(name: str, cfg: SiameseTrainConfig, net: torch.nn.Module, arch: Dict[
     net = net.to(memory_format=torch.channels_last)
     opt = loop.optimizer(([p for p in net.parameters() if p.requires_grad], 1.0))
     loop.track(net, opt)
-    ds, names = open_sequences(cfg)
-    sampler = PairSampler([ds[n] for n in names], cfg.pairs)
+    if sampler is None:
+        ds, names = open_sequences(cfg)
+        sampler = PairSampler([ds[n] for n in names], cfg.pairs)
     ipe = cfg.iters_per_epoch
     total = cfg.epochs * ipe
     pool_iters = max(1, cfg.pairs.pool_iters)
@@ -163,15 +166,10 @@ def train_siamfc(cfg: SiamFCTrainConfig, out_dir: Path, resume: bool = False, qu
 # -- SiamRPN / DaSiamRPN -----------------------------------------------------------------------------
 
 
-def _rpn_recipe(name: str, cfg: SiamRPNTrainConfig, out_dir: Path, resume: bool, quiet: bool):
-    torch.manual_seed(cfg.seed)
-    a = len(cfg.anchor_ratios) * len(cfg.anchor_scales)
-    net = SiamRPNNet(cfg.width, cfg.head, cfg.feature_out, a)
-    if cfg.head == "upchannel":
-        _init_upchannel(net)
-    arch = {"net": "siamrpn", "backbone": "alexnet_rpn", "width": cfg.width, "head": cfg.head,
-            "feature_out": cfg.feature_out, "anchor_num": a}
-    size = (cfg.pairs.search_size - cfg.pairs.exemplar_size) // cfg.anchor_stride + 1
+
+def make_rpn_loss(name: str, cfg: SiamRPNTrainConfig, size: int):
+    """pysot anchor targets + ``rpn_loss`` for score maps of side ``size`` (17 for SiamRPN at 127 / 255,
+    25 for SiamRPN++'s padded trunks): ``loss_fn(net, pairs, rng) -> (total, [cls, loc])``."""
     anchors = generate_anchors(cfg.anchor_stride, cfg.anchor_ratios, cfg.anchor_scales, size)
 
     def loss_fn(net, pairs, rng):
@@ -197,6 +195,19 @@ def _rpn_recipe(name: str, cfg: SiamRPNTrainConfig, out_dir: Path, resume: bool,
                                  torch.from_numpy(np.stack(loc_w)), cfg.loc_weight)
         return total, [lc.item(), ll.item()]
 
+    return loss_fn
+
+
+def _rpn_recipe(name: str, cfg: SiamRPNTrainConfig, out_dir: Path, resume: bool, quiet: bool):
+    torch.manual_seed(cfg.seed)
+    a = len(cfg.anchor_ratios) * len(cfg.anchor_scales)
+    net = SiamRPNNet(cfg.width, cfg.head, cfg.feature_out, a)
+    if cfg.head == "upchannel":
+        _init_upchannel(net)
+    arch = {"net": "siamrpn", "backbone": "alexnet_rpn", "width": cfg.width, "head": cfg.head,
+            "feature_out": cfg.feature_out, "anchor_num": a}
+    size = (cfg.pairs.search_size - cfg.pairs.exemplar_size) // cfg.anchor_stride + 1
+    loss_fn = make_rpn_loss(name, cfg, size)
     return _train(name, cfg, net, arch, loss_fn, out_dir, resume, quiet)
 
 
